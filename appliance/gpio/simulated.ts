@@ -58,6 +58,8 @@ interface LineState {
   level: 0 | 1;
   /** Whether anything has set the level yet; an untouched input rests at its bias level. */
   driven: boolean;
+  /** Label of the last owner, so tests can still find a line after it was closed. */
+  lastLabel: string | undefined;
   owner: SimulatedOutputLine | SimulatedInputLine | undefined;
 }
 
@@ -102,6 +104,7 @@ export class SimulatedGpio implements GpioBackend {
     const state = this.claim(options.line, lineLabel(options));
     const line = new SimulatedOutputLine(this, state, lineLabel(options), options.activeLow ?? false);
     state.owner = line;
+    state.lastLabel = line.label;
     line.apply(options.initial ?? false, 'open');
     return line;
   }
@@ -111,6 +114,7 @@ export class SimulatedGpio implements GpioBackend {
     if (!state.driven) state.level = restingLevel(options.bias ?? 'as-is');
     const line = new SimulatedInputLine(this, state, options, this.clock);
     state.owner = line;
+    state.lastLabel = line.label;
     this.record(state, line.label, 'input', line.read(), 'open');
     return line;
   }
@@ -220,7 +224,7 @@ export class SimulatedGpio implements GpioBackend {
     if (existing?.owner) {
       throw gpioError('gpio.line_busy', { line, consumer: `"facegate ${existing.owner.label}"` });
     }
-    const state: LineState = existing ?? { resolved: lookup.line, id, level: 0, driven: false, owner: undefined };
+    const state: LineState = existing ?? { resolved: lookup.line, id, level: 0, driven: false, lastLabel: undefined, owner: undefined };
     this.states.set(id, state);
     this.options.logger.debug({ line: id, label }, 'Simulated GPIO line opened');
     return state;
@@ -228,7 +232,7 @@ export class SimulatedGpio implements GpioBackend {
 
   private find(ref: SimulatedLineRef): LineState {
     for (const state of this.states.values()) {
-      if (state.owner?.label === ref) return state;
+      if ((state.owner?.label ?? state.lastLabel) === ref) return state;
     }
     for (const state of this.states.values()) {
       const resolved = state.resolved;
