@@ -276,6 +276,14 @@ describe('ChardevGpio errors', () => {
     expect(error.message).toContain('gpiochip4');
   });
 
+  it('searches only the configured chip for names', async () => {
+    const gpio = backend({ chip: 'gpiochip1' });
+    await gpio.start();
+    await expectGpioError(gpio.openOutput({ line: { name: 'GPIO17' } }), 'gpio.line_not_found');
+    const led = await gpio.openOutput({ line: { name: 'WL_ON' } });
+    expect(led.id).toBe('gpiochip1:1 (WL_ON)');
+  });
+
   it('rejects an offset past the end of the chip', async () => {
     const gpio = backend();
     await gpio.start();

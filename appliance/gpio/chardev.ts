@@ -45,6 +45,8 @@ export interface ChardevGpioOptions {
   devDir?: string;
   /** Root of the proc filesystem, read to confirm that a tool holds its line. */
   procRoot?: string;
+  /** Look up line names on this chip only, such as `gpiochip0`; by default every chip is searched. */
+  chip?: string;
   /** Consumer label shown by `gpioinfo` (v2 tools only; v1 always shows the tool's name). */
   consumer?: string;
   /** How long a tool may take to request its line. */
@@ -180,7 +182,9 @@ export class ChardevGpio implements GpioBackend {
     return this.context;
   }
 
-  private resolve(spec: LineSpec): ResolvedLine {
+  private resolve(requested: LineSpec): ResolvedLine {
+    const chip = this.options.chip;
+    const spec = 'name' in requested && requested.chip === undefined && chip !== undefined ? { ...requested, chip } : requested;
     const lookup = findLine(this.chipList, spec);
     const line = describeLineSpec(spec);
     if (lookup.found) {

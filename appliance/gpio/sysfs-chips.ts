@@ -18,9 +18,8 @@ export interface SysfsChip {
 /** Labels of the pin controllers that own the 40-pin header on Raspberry Pi 1–4 and 5. */
 export const HEADER_CHIP_LABELS = ['pinctrl-bcm2835', 'pinctrl-bcm2711', 'pinctrl-rp1'];
 
-/** Read every chip under `<sysfsRoot>/class/gpio`; an empty list when the folder has none. */
-export async function readSysfsChips(sysfsRoot: string): Promise<SysfsChip[]> {
-  const classDir = path.join(sysfsRoot, 'class', 'gpio');
+/** Read every chip in the sysfs GPIO folder (normally /sys/class/gpio); an empty list when it has none. */
+export async function readSysfsChips(classDir: string): Promise<SysfsChip[]> {
   const entries = (await readdir(classDir)).filter((entry) => /^gpiochip\d+$/.test(entry));
   const chips: SysfsChip[] = [];
   for (const dir of entries) {

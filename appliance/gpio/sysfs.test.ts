@@ -34,8 +34,7 @@ const PI4: FakeChip[] = [
 let root: string;
 
 function fakeSysfs(chips: FakeChip[]): string {
-  const sysfs = path.join(root, `sys-${Math.random().toString(36).slice(2)}`);
-  const classDir = path.join(sysfs, 'class', 'gpio');
+  const classDir = path.join(root, `sys-${Math.random().toString(36).slice(2)}`, 'class', 'gpio');
   mkdirSync(classDir, { recursive: true });
   writeFileSync(path.join(classDir, 'export'), '');
   for (const chip of chips) {
@@ -46,7 +45,7 @@ function fakeSysfs(chips: FakeChip[]): string {
     writeFileSync(path.join(dir, 'label'), `${chip.label}\n`);
     if (chip.device) mkdirSync(path.join(dir, 'device', chip.device), { recursive: true });
   }
-  return sysfs;
+  return classDir;
 }
 
 beforeEach(() => {

@@ -24,8 +24,8 @@ export interface SysfsGpioOptions {
   logger: Logger;
   clock?: Clock;
   /**
-   * Root of sysfs for reading chip bases. onoff itself always uses /sys/class/gpio, so any other
-   * root only serves the base lookup (tests use a temporary tree).
+   * The sysfs GPIO folder, /sys/class/gpio by default, read for the chip bases. onoff itself always
+   * uses /sys/class/gpio, so another folder only serves the base lookup (tests use a temporary tree).
    */
   sysfsRoot?: string;
 }
@@ -50,11 +50,10 @@ export class SysfsGpio implements GpioBackend {
   }
 
   async start(): Promise<void> {
-    const sysfsRoot = this.options.sysfsRoot ?? '/sys';
-    const classDir = path.join(sysfsRoot, 'class', 'gpio');
+    const classDir = this.options.sysfsRoot ?? '/sys/class/gpio';
     try {
       await access(path.join(classDir, 'export'));
-      this.chipList = await readSysfsChips(sysfsRoot);
+      this.chipList = await readSysfsChips(classDir);
     } catch (error) {
       throw gpioError('gpio.sysfs_unavailable', { path: classDir }, error);
     }
