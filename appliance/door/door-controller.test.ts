@@ -6,6 +6,13 @@ import { DoorController, type DoorControllerOptions, type DoorEvents } from './d
 
 const MS = 1_000_000n;
 
+/** Start a simulated GPIO and build a door controller on it with only the given parts, not yet started. */
+async function bareDoor(parts: Omit<DoorControllerOptions, 'gpio' | 'logger'>): Promise<{ gpio: SimulatedGpio; door: DoorController }> {
+  const gpio = new SimulatedGpio({ logger: silentLogger() });
+  await gpio.start();
+  return { gpio, door: new DoorController({ gpio, logger: silentLogger(), ...parts }) };
+}
+
 interface Rig {
   gpio: SimulatedGpio;
   door: DoorController;
@@ -107,7 +114,7 @@ describe('DoorController relay', () => {
     expect(setup.door.state.relayEnergised).toBe(false);
 
     await vi.advanceTimersByTimeAsync(100);
-    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, refusal: 'cooldown' });
+    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, rejection: 'cooldown' });
     await vi.advanceTimersByTimeAsync(1900);
     expect((await setup.door.grant({ reason: 'face' })).actuated).toBe(true);
 
@@ -136,13 +143,13 @@ describe('DoorController relay', () => {
     expect(setup.gpio.transitions('relay').at(-1)?.cause).toBe('release');
     expect(setup.events.find((event) => event.name === 'locked')?.payload).toMatchObject({ cause: 'stop' });
     expect(vi.getTimerCount()).toBe(0);
-    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, refusal: 'stopped' });
+    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, rejection: 'stopped' });
   });
 
   it('stays de-energised when the relay fails to switch', async () => {
     const setup = await rig();
     setup.gpio.injectFault('relay', 'set', 'driver fault');
-    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, refusal: 'fault' });
+    expect(await setup.door.grant({ reason: 'face' })).toEqual({ actuated: false, rejection: 'fault' });
     expect(timeline(setup, 'relay')).toEqual([]);
     const fault = setup.events.find((event) => event.name === 'fault')?.payload as DoorEvents['fault'];
     expect(fault.component).toBe('relay');
@@ -168,11 +175,7 @@ describe('DoorController relay', () => {
   });
 
   it('releases opened lines when start fails', async () => {
-    const gpio = new SimulatedGpio({ logger: silentLogger() });
-    await gpio.start();
-    const door = new DoorController({
-      gpio,
-      logger: silentLogger(),
+    const { gpio, door } = await bareDoor({
       relay: { line: { name: 'GPIO17' } },
       exitButton: { line: { name: 'GPIO99' } },
     });
@@ -257,8 +260,8 @@ describe('DoorController inputs', () => {
     await vi.advanceTimersByTimeAsync(9999);
     expect(names(setup)).not.toContain('heldOpen');
     await vi.advanceTimersByTimeAsync(20);
-    const held = setup.events.find((event) => event.name === 'heldOpen')!.payload as DoorEvents['heldOpen'];
-    expect(held.openForMs).toBe(10_000);
+    const heldOpen = setup.events.find((event) => event.name === 'heldOpen')!.payload as DoorEvents['heldOpen'];
+    expect(heldOpen.openForMs).toBe(10_000);
     expect(setup.door.state.alarm).toBe('heldOpen');
 
     setup.gpio.setInput('doorContact', false);
@@ -268,12 +271,25 @@ describe('DoorController inputs', () => {
     await setup.door.stop();
   });
 
+  it('defaults inputs to switches wired to ground with pull-ups', async () => {
+    const { gpio, door } = await bareDoor({
+      relay: { line: { name: 'GPIO17' } },
+      exitButton: { line: { name: 'GPIO27' } },
+      doorContact: { line: { name: 'GPIO22' } },
+    });
+    await door.start();
+    // Pulled up: the button reads released (high, active-low) and an unconnected contact reads open.
+    expect(gpio.transitions('exitButton')[0]).toMatchObject({ value: false, level: 1 });
+    expect(gpio.transitions('doorContact')[0]).toMatchObject({ value: true, level: 1 });
+    expect(door.state.doorOpen).toBe(true);
+    gpio.setInput('doorContact', false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(door.state.doorOpen).toBe(false);
+    await door.stop();
+  });
+
   it('watches a door already open at start without calling it forced', async () => {
-    const gpio = new SimulatedGpio({ logger: silentLogger() });
-    await gpio.start();
-    const door = new DoorController({
-      gpio,
-      logger: silentLogger(),
+    const { door } = await bareDoor({
       relay: { line: { name: 'GPIO17' } },
       doorContact: { line: { name: 'GPIO22' }, activeLow: true, bias: 'pull-down', heldOpenMs: 1000 },
     });

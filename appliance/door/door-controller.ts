@@ -10,23 +10,28 @@ export interface RelayOptions {
   activeLow?: boolean;
   /** How long one grant keeps the relay energised. */
   pulseMs?: number;
-  /** Longest time repeated grants can keep the relay energised in one go. */
+  /** Maximum time that repeated grants can keep the relay energised in one pulse. */
   maxPulseMs?: number;
-  /** After a pulse was cut at maxPulseMs, grants are refused for this long so the door locks for real. */
+  /** After a pulse was cut at maxPulseMs, grants are rejected for this long, so the door really locks. */
   cooldownMs?: number;
 }
 
+/** Defaults fit a button between the pin and ground: pull-up on, pressed reads low. */
 export interface ExitButtonOptions {
   line: LineSpec;
+  /** Default true. */
   activeLow?: boolean;
+  /** Default pull-up. */
   bias?: Bias;
   debounceMs?: number;
 }
 
+/** Defaults fit a reed switch between the pin and ground that is closed while the door is closed. */
 export interface DoorContactOptions {
   line: LineSpec;
-  /** Set so that the line reads active while the door is open. */
+  /** Set so that the line reads active while the door is open; default false (open reads high). */
   activeLow?: boolean;
+  /** Default pull-up, so a cut cable reads as an open door. */
   bias?: Bias;
   debounceMs?: number;
   /** Open longer than this raises `heldOpen`. */
@@ -52,11 +57,11 @@ export interface DoorControllerOptions {
 }
 
 export type UnlockReason = 'face' | 'pin' | 'badge' | 'remote' | 'exit';
-export type GrantRefusal = 'stopped' | 'cooldown' | 'max-pulse' | 'fault';
+export type GrantRejection = 'stopped' | 'cooldown' | 'max-pulse' | 'fault';
 
 export interface GrantResult {
   actuated: boolean;
-  refusal?: GrantRefusal;
+  rejection?: GrantRejection;
   /** Monotonic ms at which the relay will lock again, when actuated. */
   lockAtMs?: number;
 }
@@ -64,7 +69,7 @@ export interface GrantResult {
 export interface DoorEvents {
   unlocked: { reason: UnlockReason; extended: boolean; lockAtMs: number; timestampNs: bigint };
   locked: { cause: 'pulse-end' | 'max-pulse' | 'stop' | 'fault'; energisedMs: number; timestampNs: bigint };
-  exit: { timestampNs: bigint; wallTime: string; actuated: boolean; refusal?: GrantRefusal };
+  exit: { timestampNs: bigint; wallTime: string; actuated: boolean; rejection?: GrantRejection };
   opened: { authorised: boolean; timestampNs: bigint; wallTime: string };
   forced: { timestampNs: bigint; wallTime: string };
   heldOpen: { openForMs: number; timestampNs: bigint; wallTime: string };
@@ -190,8 +195,8 @@ export class DoorController {
         const spec = this.options.exitButton;
         this.exitButton = await gpio.openInput({
           line: spec.line,
-          activeLow: spec.activeLow,
-          bias: spec.bias,
+          activeLow: spec.activeLow ?? true,
+          bias: spec.bias ?? 'pull-up',
           debounceMs: this.settings.exitDebounceMs,
           label: 'exitButton',
         });
@@ -208,8 +213,8 @@ export class DoorController {
         const spec = this.options.doorContact;
         this.contact = await gpio.openInput({
           line: spec.line,
-          activeLow: spec.activeLow,
-          bias: spec.bias,
+          activeLow: spec.activeLow ?? false,
+          bias: spec.bias ?? 'pull-up',
           debounceMs: this.settings.contactDebounceMs,
           label: 'doorContact',
         });
@@ -247,17 +252,17 @@ export class DoorController {
    */
   async grant(request: { reason: UnlockReason; signal?: boolean }): Promise<GrantResult> {
     const relay = this.relay;
-    if (!this.running || !relay) return { actuated: false, refusal: 'stopped' };
+    if (!this.running || !relay) return { actuated: false, rejection: 'stopped' };
     const now = this.clock.monotonicMs();
     if (now < this.cooldownUntilMs) {
-      this.options.logger.info({ reason: request.reason, cooldownLeftMs: this.cooldownUntilMs - now }, 'Grant refused during relay cool-down');
-      return { actuated: false, refusal: 'cooldown' };
+      this.options.logger.info({ reason: request.reason, cooldownLeftMs: this.cooldownUntilMs - now }, 'Grant rejected during the relay cool-down');
+      return { actuated: false, rejection: 'cooldown' };
     }
 
     const extending = this.pulseStartMs !== undefined;
     const start = this.pulseStartMs ?? now;
     const remaining = Math.min(this.settings.pulseMs, this.settings.maxPulseMs - (now - start));
-    if (remaining <= 0) return { actuated: false, refusal: 'max-pulse' };
+    if (remaining <= 0) return { actuated: false, rejection: 'max-pulse' };
 
     // Claim the pulse before the await, so a grant arriving meanwhile extends it instead of starting another.
     this.pulseStartMs = start;
@@ -272,12 +277,12 @@ export class DoorController {
         await relay.set(true);
       } catch (error) {
         await this.failSecure('relay', error as Error);
-        return { actuated: false, refusal: 'fault' };
+        return { actuated: false, rejection: 'fault' };
       }
       // stop() or a fault may have ended the pulse while the relay was switching.
       if (this.pulseStartMs !== start) {
         await this.deenergise();
-        return { actuated: false, refusal: this.running ? 'fault' : 'stopped' };
+        return { actuated: false, rejection: this.running ? 'fault' : 'stopped' };
       }
     }
 
@@ -334,7 +339,7 @@ export class DoorController {
       timestampNs,
       wallTime: this.wallTime(),
       actuated: result.actuated,
-      ...(result.refusal ? { refusal: result.refusal } : {}),
+      ...(result.rejection ? { rejection: result.rejection } : {}),
     });
   }
 

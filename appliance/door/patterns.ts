@@ -17,9 +17,9 @@ export const PATTERN_NAMES = ['granted', 'denied', 'busy', 'offline'] as const;
 export type PatternName = (typeof PATTERN_NAMES)[number];
 
 /**
- * Defaults: granted is two seconds of green with one short beep; denied is red with three beeps;
- * busy (enrolment, gallery reload) blinks amber at 2 Hz; offline (broker unreachable, events queued)
- * flashes amber briefly every two seconds.
+ * Default patterns. Granted is two seconds of green with one short beep, and denied is red with three
+ * beeps. Busy (enrolment, gallery reload) blinks amber at 2 Hz. Offline (broker unreachable, events
+ * queued) flashes amber briefly every two seconds.
  */
 export const DEFAULT_PATTERNS: Record<PatternName, SignalPattern> = {
   granted: {

@@ -152,7 +152,7 @@ describe('ChardevGpio outputs', () => {
     ]);
   });
 
-  it('reports a crashed gpioset and recovers on the next set', async () => {
+  it('recovers from a crashed gpioset', async () => {
     const gpio = backend();
     await gpio.start();
     const relay = await gpio.openOutput({ line: { name: 'GPIO17' } });
@@ -186,7 +186,7 @@ describe('ChardevGpio outputs', () => {
 });
 
 describe('ChardevGpio inputs', () => {
-  it('reads the initial value and reports edges with kernel timestamps (v1)', async () => {
+  it('reads initial value and edge timestamps', async () => {
     writeFileSync(path.join(fake.state, 'level-gpiochip0-27'), '1');
     const gpio = backend();
     await gpio.start();
@@ -233,7 +233,7 @@ describe('ChardevGpio inputs', () => {
     expect(readLog().find((entry) => entry.event === 'monitor')?.args).toContain('80000us');
   });
 
-  it('restarts a crashed gpiomon and reports the missed change', async () => {
+  it('restarts crashed gpiomon, reports missed change', async () => {
     const gpio = backend();
     await gpio.start();
     const contact = await gpio.openInput({ line: { name: 'GPIO22' } });
@@ -258,7 +258,7 @@ describe('ChardevGpio inputs', () => {
 });
 
 describe('ChardevGpio errors', () => {
-  it('names the line and the chips searched when a name is missing', async () => {
+  it('lists searched chips for a missing name', async () => {
     const gpio = backend();
     await gpio.start();
     const error = await expectGpioError(gpio.openOutput({ line: { name: 'GPIO40' } }), 'gpio.line_not_found');
@@ -313,6 +313,15 @@ describe('ChardevGpio errors', () => {
     await gpio.start();
     const error = await expectGpioError(gpio.openOutput({ line: { name: 'GPIO17' } }), 'gpio.tool_failed');
     expect(error.message).toContain('did not request its line within 300 ms');
+    expect(error.hint).toContain(`${path.join(fake.bin, 'gpioset')} --mode=signal gpiochip0 17=0`);
+  });
+
+  it('reports a busy input read by gpioget', async () => {
+    writeConfig(baseConfig('1.6.3', { fail: { gpioget: 'Device or resource busy' } }));
+    const gpio = backend();
+    await gpio.start();
+    const error = await expectGpioError(gpio.openInput({ line: { name: 'GPIO27' } }), 'gpio.line_busy');
+    expect(error.message).toContain('gpiochip0:27 (GPIO27)');
   });
 
   it('reports missing tools', async () => {

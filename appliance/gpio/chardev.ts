@@ -24,7 +24,7 @@ import {
   type ToolVersion,
 } from './libgpiod-tools.js';
 import { gpioError } from './messages.js';
-import { ToolProcess, ToolStartError, runTool, type ToolRunResult } from './tool-process.js';
+import { ToolProcess, ToolStartError, runTool, type ToolExit, type ToolRunResult } from './tool-process.js';
 import {
   describeLineSpec,
   lineLabel,
@@ -43,7 +43,7 @@ export interface ChardevGpioOptions {
   toolDir?: string;
   /** Folder holding the gpiochip device nodes. */
   devDir?: string;
-  /** Root of the proc filesystem, read to confirm that a tool holds its line. */
+  /** Root of the proc filesystem, read to confirm that a tool has requested its line. */
   procRoot?: string;
   /** Look up line names on this chip only, such as `gpiochip0`; by default every chip is searched. */
   chip?: string;
@@ -57,7 +57,7 @@ export interface ChardevGpioOptions {
   monitorRestartMs?: number;
 }
 
-/** What every line of this backend shares: tool paths, parsed version, and the error translation. */
+/** State shared by every line of this backend: tool paths, parsed version and error translation. */
 interface ChardevContext {
   logger: Logger;
   clock: Clock;
@@ -226,17 +226,23 @@ function resolvedId(line: ResolvedLine): string {
 }
 
 /** Translate a failed tool start into the FacegateError a technician can act on. */
-function toolStartFailure(context: ChardevContext, tool: string, line: ResolvedLine, error: unknown): FacegateError {
-  if (!(error instanceof ToolStartError)) return error instanceof FacegateError ? error : gpioError('gpio.tool_failed', {
-    tool,
-    line: resolvedId(line),
-    detail: String(error),
-    command: tool,
-  });
+function toolStartFailure(
+  context: ChardevContext,
+  tool: string,
+  args: string[],
+  line: ResolvedLine,
+  error: unknown,
+): FacegateError {
+  const id = resolvedId(line);
+  const command = [context.tool(tool), ...args].join(' ');
+  if (error instanceof FacegateError) return error;
+  if (!(error instanceof ToolStartError)) {
+    return gpioError('gpio.tool_failed', { tool, line: id, detail: String(error), command }, error);
+  }
   if (error.spawnError) return gpioError('gpio.tool_missing', { tool }, error.spawnError);
+
   const stderr = error.exit?.stderr ?? '';
   const detail = stderrTail(stderr) || error.message;
-  const id = resolvedId(line);
   switch (classifyToolError(stderr)) {
     case 'permission':
       return gpioError('gpio.permission_denied', { line: id, device: path.join(context.devDir, line.chip) }, error);
@@ -245,8 +251,22 @@ function toolStartFailure(context: ChardevContext, tool: string, line: ResolvedL
     case 'no-device':
       return gpioError('gpio.chip_not_found', { chip: line.chip, line: id, chips: 'see `gpiodetect`' }, error);
     default:
-      return gpioError('gpio.tool_failed', { tool, line: id, detail, command: tool }, error);
+      return gpioError('gpio.tool_failed', { tool, line: id, detail, command }, error);
   }
+}
+
+function supervisedTool(context: ChardevContext, tool: string, args: string[]): ToolProcess {
+  return new ToolProcess({
+    command: context.tool(tool),
+    args,
+    logger: context.logger,
+    procRoot: context.procRoot,
+    readyTimeoutMs: context.readyTimeoutMs,
+  });
+}
+
+function exitDetail(tool: string, exit: ToolExit): string {
+  return `${tool} exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}): ${stderrTail(exit.stderr) || 'no output'}`;
 }
 
 /** Emit 'error' only when someone listens; an unheard 'error' would throw from EventEmitter. */
@@ -307,23 +327,17 @@ class ChardevOutputLine extends EventEmitter implements OutputLine {
       consumer: this.context.consumer,
       value,
     });
-    const holder = new ToolProcess({
-      command: this.context.tool('gpioset'),
-      args,
-      logger: this.context.logger,
-      procRoot: this.context.procRoot,
-      readyTimeoutMs: this.context.readyTimeoutMs,
-    });
+    const holder = supervisedTool(this.context, 'gpioset', args);
     try {
       await holder.start();
     } catch (error) {
-      throw toolStartFailure(this.context, 'gpioset', this.line, error);
+      throw toolStartFailure(this.context, 'gpioset', args, this.line, error);
     }
-    holder.on('exit', (exit: { code: number | null; signal: string | null; stderr: string }) => {
+    holder.on('exit', (exit: ToolExit) => {
       if (this.holder !== holder) return;
       this.holder = undefined;
       this.current = false;
-      const detail = `gpioset exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}): ${stderrTail(exit.stderr) || 'no output'}`;
+      const detail = exitDetail('gpioset', exit);
       reportError(this, this.context.logger, gpioError('gpio.line_lost', { line: this.id, detail }), {
         line: this.id,
         label: this.label,
@@ -353,7 +367,7 @@ class ChardevInputLine extends EventEmitter implements InputLine {
     this.id = resolvedId(line);
     this.label = lineLabel(options);
     this.restartDelayMs = context.monitorRestartMs;
-    // libgpiod v2 asks the kernel to debounce (uAPI v2); with v1 the debouncer below does it.
+    // libgpiod v2 passes the debounce period to the kernel (uAPI v2). With v1 the debouncer below does it.
     this.kernelDebounce = context.version.major >= 2;
     const softwareDebounceMs = this.kernelDebounce ? 0 : (options.debounceMs ?? 0);
     this.debouncer = new Debouncer(false, softwareDebounceMs, context.clock, (value, timestampNs) =>
@@ -366,8 +380,8 @@ class ChardevInputLine extends EventEmitter implements InputLine {
   }
 
   async open(): Promise<void> {
-    // NOTE: an edge between gpioget exiting and gpiomon requesting the line is missed; the tools cannot
-    // read and watch in one request (gpiomon --initial-state needs libgpiod 2.2 or later).
+    // NOTE: an edge between gpioget exiting and gpiomon requesting the line is missed, because the tools
+    // cannot read and watch in one request. gpiomon --initial-state would, but it needs libgpiod 2.2 or later.
     this.debouncer.reset(await this.readOnce());
     await this.startMonitor();
   }
@@ -398,28 +412,16 @@ class ChardevInputLine extends EventEmitter implements InputLine {
     if (run.spawnError) throw gpioError('gpio.tool_missing', { tool: 'gpioget' }, run.spawnError);
     const value = run.code === 0 ? parseGetOutput(run.stdout) : undefined;
     if (value === undefined) {
-      throw toolStartFailure(
-        this.context,
-        'gpioget',
-        this.line,
-        new ToolStartError(`gpioget failed: ${stderrTail(run.stderr) || run.stdout.trim()}`, {
-          code: run.code,
-          signal: null,
-          stderr: run.stderr,
-        }, undefined),
-      );
+      const exit = { code: run.code, signal: null, stderr: run.stderr };
+      const failure = new ToolStartError(`gpioget failed: ${stderrTail(run.stderr) || run.stdout.trim()}`, exit, undefined);
+      throw toolStartFailure(this.context, 'gpioget', args, this.line, failure);
     }
     return value;
   }
 
   private async startMonitor(): Promise<void> {
-    const monitor = new ToolProcess({
-      command: this.context.tool('gpiomon'),
-      args: buildMonArgs(this.context.version, { ...this.request(), debounceMs: this.options.debounceMs ?? 0 }),
-      logger: this.context.logger,
-      procRoot: this.context.procRoot,
-      readyTimeoutMs: this.context.readyTimeoutMs,
-    });
+    const args = buildMonArgs(this.context.version, { ...this.request(), debounceMs: this.options.debounceMs ?? 0 });
+    const monitor = supervisedTool(this.context, 'gpiomon', args);
     monitor.on('line', (text: string) => {
       const event = parseMonLine(this.context.version, text);
       if (event) this.debouncer.push(event.value, event.timestampNs);
@@ -428,12 +430,12 @@ class ChardevInputLine extends EventEmitter implements InputLine {
     try {
       await monitor.start();
     } catch (error) {
-      throw toolStartFailure(this.context, 'gpiomon', this.line, error);
+      throw toolStartFailure(this.context, 'gpiomon', args, this.line, error);
     }
-    monitor.on('exit', (exit: { code: number | null; signal: string | null; stderr: string }) => {
+    monitor.on('exit', (exit: ToolExit) => {
       if (this.monitor !== monitor) return;
       this.monitor = undefined;
-      const detail = `gpiomon exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}): ${stderrTail(exit.stderr) || 'no output'}`;
+      const detail = exitDetail('gpiomon', exit);
       reportError(this, this.context.logger, gpioError('gpio.line_lost', { line: this.id, detail }), {
         line: this.id,
         label: this.label,

@@ -73,7 +73,7 @@ describe('parseGpioinfo on a Pi 4 (libgpiod 1.6)', () => {
 
   it('reports the holder of a used line', () => {
     const lookup = findLine(chips, { name: 'GPIO17' });
-    expect(lookup.found && lookup.line.consumer).toBe('gpioset');
+    expect(lookup).toMatchObject({ found: true, line: { consumer: 'gpioset' } });
   });
 });
 

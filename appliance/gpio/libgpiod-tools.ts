@@ -20,7 +20,7 @@ export function parseToolVersion(output: string): ToolVersion | undefined {
 export interface GpioLineInfo {
   offset: number;
   name: string | undefined;
-  /** Consumer label when the line is requested; `kernel` for lines a driver holds without a label. */
+  /** Consumer label when the line is requested, or `kernel` for a line a kernel driver uses without a label. */
   consumer: string | undefined;
   used: boolean;
   direction: 'input' | 'output';
@@ -110,7 +110,7 @@ export function withLabels(chips: GpioChipInfo[], summaries: GpioChipSummary[]):
   return chips.map((chip) => ({ ...chip, label: labels.get(chip.name) ?? chip.label }));
 }
 
-/** `gpiochip0 [pinctrl-bcm2711] (58 lines)`, the form used in error messages. */
+/** Describe chips as error messages show them: `gpiochip0 [pinctrl-bcm2711] (58 lines)`. */
 export function describeChips(chips: GpioChipInfo[]): string {
   if (chips.length === 0) return 'none';
   return chips
@@ -168,48 +168,34 @@ export interface ToolLineRequest {
   consumer: string;
 }
 
-function v2Bias(bias: Bias): string | undefined {
-  if (bias === 'as-is') return undefined;
-  return bias === 'disable' ? 'disabled' : bias;
+/** v1 line options: `--active-low` and `--bias=<bias>`, spelled as libgpiod 1.6 does. */
+function v1LineFlags(request: ToolLineRequest, bias: Bias = 'as-is'): string[] {
+  return [...(request.activeLow ? ['--active-low'] : []), ...(bias !== 'as-is' ? [`--bias=${bias}`] : [])];
 }
 
-/** Arguments for a `gpioset` that drives one line and holds it until SIGTERM. */
+/** v2 chip and consumer options, which come before the line options. */
+function v2Target(request: ToolLineRequest): string[] {
+  return ['--chip', request.chip, '--consumer', request.consumer];
+}
+
+/** v2 line options. libgpiod 2 spells the disabled bias `disabled` and has no `as-is` value. */
+function v2LineFlags(request: ToolLineRequest, bias: Bias = 'as-is'): string[] {
+  const biasFlags = bias === 'as-is' ? [] : ['--bias', bias === 'disable' ? 'disabled' : bias];
+  return [...(request.activeLow ? ['--active-low'] : []), ...biasFlags];
+}
+
+/** Build the arguments for a `gpioset` that drives one line and keeps driving it until SIGTERM. */
 export function buildSetArgs(version: ToolVersion, request: ToolLineRequest & { value: boolean }): string[] {
   const assignment = `${request.offset}=${request.value ? 1 : 0}`;
-  if (version.major < 2) {
-    return ['--mode=signal', ...(request.activeLow ? ['--active-low'] : []), request.chip, assignment];
-  }
-  // v2 gpioset holds the line until it is killed unless --toggle ends it.
-  return [
-    '--chip',
-    request.chip,
-    '--consumer',
-    request.consumer,
-    ...(request.activeLow ? ['--active-low'] : []),
-    assignment,
-  ];
+  if (version.major < 2) return ['--mode=signal', ...v1LineFlags(request), request.chip, assignment];
+  // v2 gpioset keeps the line requested until it is killed, unless --toggle ends it.
+  return [...v2Target(request), ...v2LineFlags(request), assignment];
 }
 
-/** Arguments for a one-shot `gpioget` of one line. */
+/** Build the arguments for a one-shot `gpioget` of one line. */
 export function buildGetArgs(version: ToolVersion, request: ToolLineRequest & { bias: Bias }): string[] {
-  if (version.major < 2) {
-    return [
-      ...(request.activeLow ? ['--active-low'] : []),
-      ...(request.bias !== 'as-is' ? [`--bias=${request.bias}`] : []),
-      request.chip,
-      String(request.offset),
-    ];
-  }
-  const bias = v2Bias(request.bias);
-  return [
-    '--chip',
-    request.chip,
-    '--consumer',
-    request.consumer,
-    ...(request.activeLow ? ['--active-low'] : []),
-    ...(bias ? ['--bias', bias] : []),
-    String(request.offset),
-  ];
+  if (version.major < 2) return [...v1LineFlags(request, request.bias), request.chip, String(request.offset)];
+  return [...v2Target(request), ...v2LineFlags(request, request.bias), String(request.offset)];
 }
 
 /** Edge output format requested from `gpiomon`: v1 prints `<edge> <sec> <nsec>`, v2 prints `<edge> <sec>.<nsec>`. */
@@ -217,7 +203,7 @@ export const MON_FORMAT_V1 = '%e %s %n';
 export const MON_FORMAT_V2 = '%e %S';
 
 /**
- * Arguments for a `gpiomon` that reports both edges of one line. Only v2 passes a debounce period,
+ * Build the arguments for a `gpiomon` that reports both edges of one line. Only v2 passes a debounce period,
  * which the kernel applies; with v1 the caller debounces in software.
  */
 export function buildMonArgs(
@@ -225,27 +211,17 @@ export function buildMonArgs(
   request: ToolLineRequest & { bias: Bias; debounceMs: number },
 ): string[] {
   if (version.major < 2) {
-    return [
-      // v1 writes events with printf: without line buffering they sit in a pipe buffer.
-      '--line-buffered',
-      `--format=${MON_FORMAT_V1}`,
-      ...(request.activeLow ? ['--active-low'] : []),
-      ...(request.bias !== 'as-is' ? [`--bias=${request.bias}`] : []),
-      request.chip,
-      String(request.offset),
-    ];
+    // v1 writes events with printf, so without line buffering they wait in the pipe buffer.
+    const output = ['--line-buffered', `--format=${MON_FORMAT_V1}`];
+    return [...output, ...v1LineFlags(request, request.bias), request.chip, String(request.offset)];
   }
-  const bias = v2Bias(request.bias);
+  const debounce = request.debounceMs > 0 ? ['--debounce-period', `${Math.round(request.debounceMs * 1000)}us`] : [];
   return [
-    '--chip',
-    request.chip,
-    '--consumer',
-    request.consumer,
+    ...v2Target(request),
     '--format',
     MON_FORMAT_V2,
-    ...(request.activeLow ? ['--active-low'] : []),
-    ...(bias ? ['--bias', bias] : []),
-    ...(request.debounceMs > 0 ? ['--debounce-period', `${Math.round(request.debounceMs * 1000)}us`] : []),
+    ...v2LineFlags(request, request.bias),
+    ...debounce,
     String(request.offset),
   ];
 }
@@ -293,7 +269,7 @@ export function classifyToolError(stderr: string): ToolFailureKind {
   return 'other';
 }
 
-/** The last non-empty lines of a tool's standard error, for log records and error details. */
+/** Extract the last non-empty lines of a tool's standard error, for log records and error details. */
 export function stderrTail(stderr: string, lines = 5): string {
   return stderr
     .split('\n')

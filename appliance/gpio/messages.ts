@@ -2,8 +2,8 @@ import { FacegateError } from '../common/errors.js';
 import { defineMessages, type MessageParams } from '../i18n/translate.js';
 
 /**
- * Technician-facing GPIO messages. Each error code has a message and a `.hint` with the fix;
- * the English text becomes the FacegateError message, and the CLI shows the technician's locale.
+ * Technician-facing GPIO messages. Each error code has a message and a `.hint` with the fix.
+ * The English text becomes the FacegateError message, and the CLI shows the technician's locale.
  */
 export const gpioMessages = defineMessages({
   en: {

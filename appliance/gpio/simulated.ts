@@ -66,7 +66,7 @@ interface LineState {
 /**
  * GPIO without hardware, for tests and the demo. Every transition of every line is recorded with
  * CLOCK_MONOTONIC and wall time, and tests drive the inputs with press(), release() and setInput().
- * Used only when the configuration asks for `type: simulated`; no other backend falls back to it.
+ * Used only when the configuration sets `type: simulated`, and no other backend falls back to it.
  */
 export class SimulatedGpio implements GpioBackend {
   readonly type = 'simulated';
@@ -123,7 +123,7 @@ export class SimulatedGpio implements GpioBackend {
     for (const state of this.states.values()) await state.owner?.close();
   }
 
-  /** Every recorded transition, oldest first, optionally only those of one line. */
+  /** List the recorded transitions, oldest first, optionally only those of one line. */
   transitions(ref?: SimulatedLineRef): GpioTransition[] {
     if (ref === undefined) return [...this.log];
     const state = this.find(ref);
@@ -134,7 +134,7 @@ export class SimulatedGpio implements GpioBackend {
     this.log.length = 0;
   }
 
-  /** The transition log as text, one line per transition, with times relative to the first entry. */
+  /** Format the transition log as text, one line per transition, with times relative to the first entry. */
   formatLog(transitions: GpioTransition[] = this.log): string {
     const first = transitions[0]?.monotonicNs ?? 0n;
     return transitions

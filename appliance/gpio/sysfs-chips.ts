@@ -36,7 +36,7 @@ export async function readSysfsChips(classDir: string): Promise<SysfsChip[]> {
   return chips.sort((left, right) => left.base - right.base);
 }
 
-/** The parent device of a sysfs chip also holds its character device entry, `device/gpiochipN`. */
+/** Find the character device name of a sysfs chip: its parent device also contains `device/gpiochipN`. */
 async function findCharDevice(chipDir: string): Promise<string | undefined> {
   try {
     return (await readdir(path.join(chipDir, 'device'))).find((entry) => /^gpiochip\d+$/.test(entry));
@@ -91,7 +91,7 @@ export function sysfsNumber(chips: SysfsChip[], spec: LineSpec): number {
 }
 
 /**
- * The onoff direction that requests an output already at its first value. The kernel applies `high`
+ * Choose the onoff direction that requests an output already at its first value. The kernel applies `high`
  * and `low` as raw pin levels, ignoring active_low, so an active-low line that starts inactive needs `high`.
  */
 export function initialDirection(activeLow: boolean, initial: boolean): 'high' | 'low' {

@@ -62,7 +62,7 @@ export class SysfsGpio implements GpioBackend {
     this.options.logger.info({ chips: describeSysfsChips(this.chipList) }, 'GPIO sysfs backend started');
   }
 
-  /** The global sysfs number of a line spec, from the chip bases read at start. */
+  /** Compute the global sysfs number of a line spec from the chip bases read at start. */
   numberOf(spec: OutputLineOptions['line']): number {
     return sysfsNumber(this.chipList, spec);
   }

@@ -20,13 +20,14 @@ export function runTool(command: string, args: string[], timeoutMs: number): Pro
         resolve({ code: null, stdout, stderr, spawnError: error as NodeJS.ErrnoException });
         return;
       }
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      let code: number | null = 0;
+      if (error) code = typeof error.code === 'number' ? error.code : null;
       resolve({ code, stdout, stderr });
     });
   });
 }
 
-/** Whether a process holds a GPIO line request, seen as an `anon_inode:gpio-…` descriptor in /proc. */
+/** Check whether a process has a GPIO line request open, seen as an `anon_inode:gpio-…` descriptor in /proc. */
 export async function holdsGpioRequest(procRoot: string, pid: number): Promise<boolean> {
   const fdDir = path.join(procRoot, String(pid), 'fd');
   let entries: string[];
@@ -80,7 +81,7 @@ const STDERR_KEEP_CHARS = 4096;
 
 /**
  * A long-running libgpiod tool (`gpioset` holding a line, `gpiomon` watching one) under supervision.
- * start() resolves only once the process holds its line request, so a set value is known to be driven.
+ * start() resolves only once the process has requested its line, so a set value is known to be driven.
  * Events: `line` for each standard output line, `exit` for an exit that stop() did not cause.
  */
 export class ToolProcess extends EventEmitter {
@@ -131,7 +132,7 @@ export class ToolProcess extends EventEmitter {
     while (Date.now() < deadline) {
       if (exit || spawnError) break;
       if (child.pid !== undefined && (await holdsGpioRequest(this.options.procRoot, child.pid))) {
-        this.options.logger.debug({ pid: child.pid, command: this.commandLine }, 'GPIO tool holds its line');
+        this.options.logger.debug({ pid: child.pid, command: this.commandLine }, 'GPIO tool requested its line');
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));

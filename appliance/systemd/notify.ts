@@ -5,7 +5,7 @@ import type { UnixDgramSocket } from 'unix-dgram';
 
 type UnixDgramModule = typeof import('unix-dgram');
 
-/** Where NOTIFY_SOCKET points: a filesystem socket, or an abstract one given with a leading `@`. */
+/** Destination named by NOTIFY_SOCKET: a filesystem socket, or an abstract one written with a leading `@`. */
 export type NotifyTarget = { kind: 'path'; path: string } | { kind: 'abstract'; name: string } | { kind: 'other'; value: string };
 
 export function parseNotifySocket(value: string | undefined): NotifyTarget | undefined {
@@ -105,12 +105,12 @@ export class SystemdNotifier {
     this.socket = undefined;
   }
 
-  private reportFailure(error: Error, what: string): void {
+  private reportFailure(error: Error, fieldNames: string): void {
     this.failures += 1;
     // Log the first failure and then every hundredth, so a vanished socket cannot flood the journal.
     if (this.failures === 1 || this.failures % 100 === 0) {
       this.options.logger.warn(
-        { err: error, socket: this.path, message: what, failures: this.failures },
+        { err: error, socket: this.path, fields: fieldNames, failures: this.failures },
         'Sending a systemd notification failed',
       );
     }
@@ -122,7 +122,7 @@ function oneLine(text: string): string {
 }
 
 /**
- * The watchdog period systemd asked for, in microseconds, or undefined when the watchdog is off or
+ * Read the watchdog period systemd set, in microseconds, or undefined when the watchdog is off or
  * meant for another process (WATCHDOG_PID set to a different pid).
  */
 export function watchdogPeriodUs(env: NodeJS.ProcessEnv, pid: number): number | undefined {
