@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,12 +7,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FacegateError } from '../common/errors.js';
 import { silentLogger } from '../common/logger.js';
 import { ChardevGpio } from './chardev.js';
+import { parseGpioinfo, parseToolVersion } from './libgpiod-tools.js';
+import { runTool } from './tool-process.js';
 
 // These tests drive the real backend code and real subprocesses, with fixtures/fake-gpiod.mjs standing in for the
 // libgpiod tools because this machine has no GPIO chip. The fake prints the tools' output formats and links a
 // fake /proc/PID/fd entry when it "requests" a line, which is how the backend confirms a held line.
 const FAKE_TOOL = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-gpiod.mjs');
 const TOOLS = ['gpioset', 'gpioget', 'gpiomon', 'gpioinfo', 'gpiodetect'];
+// The installed tools come from the Debian package gpiod; CI installs it, a bare machine may not have it.
+const HAS_INSTALLED_TOOLS = spawnSync('gpioset', ['--version']).status === 0;
 const PI4_NAMES = ['ID_SDA', 'ID_SCL', ...Array.from({ length: 26 }, (_, i) => `GPIO${i + 2}`), ...Array.from({ length: 30 }, (_, i) => `SOC${i + 28}`)];
 
 interface FakeSetup {
@@ -337,9 +342,19 @@ describe('ChardevGpio errors', () => {
     expect(error.message).toContain(fake.dev);
   });
 
-  it.skipIf(existsSync('/dev/gpiochip0'))('reports no chip with the installed libgpiod tools', async () => {
-    // Runs the real gpioset and gpioinfo from the Debian package `gpiod`; this machine has no /dev/gpiochip*.
+  it.skipIf(existsSync('/dev/gpiochip0'))('reports no chip on this machine', async () => {
+    // This machine has no /dev/gpiochip*, which is what the check finds before it runs any tool.
     const gpio = new ChardevGpio({ logger: silentLogger() });
     await expectGpioError(gpio.start(), 'gpio.chip_missing');
+  });
+
+  it.skipIf(!HAS_INSTALLED_TOOLS)('parses the installed libgpiod tools', async () => {
+    // The Debian package gpiod; without a chip, gpioinfo lists nothing and exits 0.
+    const version = parseToolVersion((await runTool('gpioset', ['--version'], 5000)).stdout);
+    expect([1, 2]).toContain(version?.major);
+    const info = await runTool('gpioinfo', [], 5000);
+    expect(info.spawnError).toBeUndefined();
+    const chipCount = readdirSync('/dev').filter((entry) => /^gpiochip\d+$/.test(entry)).length;
+    expect(parseGpioinfo(info.stdout)).toHaveLength(chipCount);
   });
 });

@@ -99,6 +99,10 @@ export class ChardevGpio implements GpioBackend {
     const toolTimeoutMs = this.options.toolTimeoutMs ?? 5000;
     const devDir = this.options.devDir ?? '/dev';
 
+    // A board without GPIO chips is the more basic problem, so it is reported before missing tools.
+    const devices = await listChipDevices(devDir);
+    if (devices.length === 0) throw gpioError('gpio.chip_missing', { devDir });
+
     const versionRun = await runTool(tool('gpioset'), ['--version'], toolTimeoutMs);
     if (versionRun.spawnError) throw toolMissing('gpioset', versionRun);
     const version = parseToolVersion(versionRun.stdout);
@@ -110,9 +114,6 @@ export class ChardevGpio implements GpioBackend {
         command: `${tool('gpioset')} --version`,
       });
     }
-
-    const devices = await listChipDevices(devDir);
-    if (devices.length === 0) throw gpioError('gpio.chip_missing', { devDir });
 
     const info = await runTool(tool('gpioinfo'), [], toolTimeoutMs);
     if (info.spawnError) throw toolMissing('gpioinfo', info);
