@@ -174,6 +174,27 @@ describe('DoorController relay', () => {
     await setup.door.stop();
   });
 
+  it('rejects a max pulse below the pulse', async () => {
+    const gpio = new SimulatedGpio({ logger: silentLogger() });
+    const create = () =>
+      new DoorController({ gpio, logger: silentLogger(), relay: { line: { name: 'GPIO17' }, pulseMs: 5000, maxPulseMs: 4000 } });
+    expect(create).toThrow(expect.objectContaining({ code: 'door.invalid_timing' }));
+  });
+
+  it('raises the default max pulse for long pulses', async () => {
+    const { door, gpio } = await bareDoor({ relay: { line: { name: 'GPIO17' }, pulseMs: 8000 } });
+    await door.start();
+    const t0 = process.hrtime.bigint();
+    await door.grant({ reason: 'face' });
+    await vi.advanceTimersByTimeAsync(7000);
+    await door.grant({ reason: 'face' });
+    await vi.advanceTimersByTimeAsync(9000);
+    // A 10 s cap would lock at 10 000 ms; the 16 s default (2 × 8000 ms) allows the full extension.
+    const off = gpio.transitions('relay').find((entry) => entry.cause === 'set' && !entry.value)!;
+    expect(Number((off.monotonicNs - t0) / MS)).toBe(15_000);
+    await door.stop();
+  });
+
   it('releases opened lines when start fails', async () => {
     const { gpio, door } = await bareDoor({
       relay: { line: { name: 'GPIO17' } },

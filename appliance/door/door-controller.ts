@@ -1,3 +1,4 @@
+import { FacegateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../gpio/clock.js';
 import type { Bias, ChangeListener, ErrorListener, GpioBackend, InputLine, LineSpec, OutputLine } from '../gpio/types.js';
@@ -10,7 +11,7 @@ export interface RelayOptions {
   activeLow?: boolean;
   /** How long one grant keeps the relay energised. */
   pulseMs?: number;
-  /** Maximum time that repeated grants can keep the relay energised in one pulse. */
+  /** Maximum time that repeated grants can keep the relay energised in one pulse; default 10 s or 2 × pulseMs. */
   maxPulseMs?: number;
   /** After a pulse was cut at maxPulseMs, grants are rejected for this long, so the door really locks. */
   cooldownMs?: number;
@@ -132,9 +133,21 @@ export class DoorController {
 
   constructor(private readonly options: DoorControllerOptions) {
     this.clock = options.clock ?? systemClock;
+    const pulseMs = options.relay.pulseMs ?? DEFAULTS.pulseMs;
+    const maxPulseMs = options.relay.maxPulseMs ?? Math.max(DEFAULTS.maxPulseMs, 2 * pulseMs);
+    if (!(pulseMs > 0) || !(maxPulseMs >= pulseMs)) {
+      throw new FacegateError(
+        'door.invalid_timing',
+        `Relay timing is invalid: pulseMs ${pulseMs}, maxPulseMs ${maxPulseMs}.`,
+        {
+          hint: 'Set door.relay.pulseMs above 0 and maxPulseMs to at least pulseMs.',
+          params: { pulseMs, maxPulseMs },
+        },
+      );
+    }
     this.settings = {
-      pulseMs: options.relay.pulseMs ?? DEFAULTS.pulseMs,
-      maxPulseMs: options.relay.maxPulseMs ?? DEFAULTS.maxPulseMs,
+      pulseMs,
+      maxPulseMs,
       cooldownMs: options.relay.cooldownMs ?? DEFAULTS.cooldownMs,
       exitDebounceMs: options.exitButton?.debounceMs ?? DEFAULTS.exitDebounceMs,
       contactDebounceMs: options.doorContact?.debounceMs ?? DEFAULTS.contactDebounceMs,
