@@ -65,10 +65,14 @@ function createKeyFile(file: string): boolean {
     fs.fchmodSync(fd, KEY_FILE_MODE);
     fs.writeSync(fd, key);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  } finally {
     key.fill(0);
   }
+  fs.closeSync(fd);
 
   try {
     fs.linkSync(temporary, file);
