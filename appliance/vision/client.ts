@@ -1,0 +1,133 @@
+import { Worker } from 'node:worker_threads';
+import { FacegateError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { RgbImage } from './image.js';
+import type { AnalyseOptions, AnalyseResult, PipelineSettings } from './pipeline.js';
+import type { SerialisedError, WorkerData, WorkerRequest, WorkerResponse, WorkerStatus } from './protocol.js';
+
+function revive(error: SerialisedError): Error {
+  if (error.code !== undefined) {
+    const revived = new FacegateError(error.code, error.message, { hint: error.hint, params: error.params });
+    if (error.stack !== undefined) revived.stack = error.stack;
+    return revived;
+  }
+  const revived = new Error(error.message);
+  revived.name = error.name;
+  return revived;
+}
+
+/**
+ * Start the worker module next to this one: compiled JavaScript in production; under tests, where this
+ * file is TypeScript, a small bootstrap registers the tsx loader in the worker first.
+ */
+function spawnWorker(workerData: WorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  }
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * The vision pipeline in a worker thread, so inference never blocks the main event loop (the watchdog
+ * pings and MQTT keepalives live there). Requests are answered in order; the worker runs one at a time.
+ */
+export class VisionWorker {
+  versions: Record<string, string> = {};
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: AnalyseResult) => void; reject: (e: Error) => void }>();
+  private stopping = false;
+
+  constructor(
+    private readonly settings: PipelineSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Start the worker and wait until its models are verified, loaded and warmed up. */
+  async start(): Promise<void> {
+    const worker = spawnWorker({ settings: this.settings, logLevel: this.logger.level });
+    this.worker = worker;
+
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (status: WorkerStatus): void => {
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (status.kind === 'ready') {
+          this.versions = status.versions;
+          this.logger.info({ warmUpMs: Math.round(status.warmUpMs) }, 'vision worker ready');
+          resolve();
+        } else {
+          reject(revive(status.error));
+        }
+      };
+      const onError = (error: Error): void => reject(error);
+      const onExit = (code: number): void => reject(new Error(`vision worker exited with code ${code} before it was ready`));
+      worker.once('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+    });
+
+    worker.on('message', (response: WorkerResponse) => this.settle(response));
+    worker.on('error', (error) => {
+      this.logger.error({ err: error }, 'vision worker failed');
+      this.failAll(error);
+    });
+    worker.on('exit', (code) => {
+      if (!this.stopping) {
+        this.logger.error({ code }, 'vision worker exited unexpectedly');
+        this.failAll(new Error(`vision worker exited with code ${code}`));
+      }
+      this.worker = undefined;
+    });
+  }
+
+  /** Analyse a raw RGB image. The image's buffer is transferred to the worker and unusable afterwards. */
+  analyse(image: RgbImage, options: AnalyseOptions = {}): Promise<AnalyseResult> {
+    const id = this.nextId++;
+    return this.send({ id, kind: 'analyse', image, options }, [image.data.buffer as ArrayBuffer]);
+  }
+
+  /** Decode an encoded JPEG or PNG in the worker and analyse it. */
+  analyseEncoded(bytes: Uint8Array, label: string, options: AnalyseOptions = {}): Promise<AnalyseResult> {
+    const id = this.nextId++;
+    const copy = bytes.slice();
+    return this.send({ id, kind: 'decode-analyse', bytes: copy, label, options }, [copy.buffer as ArrayBuffer]);
+  }
+
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.failAll(new Error('vision worker stopped'));
+    await worker.terminate();
+    this.worker = undefined;
+  }
+
+  private send(request: WorkerRequest, transfer: ArrayBuffer[]): Promise<AnalyseResult> {
+    const worker = this.worker;
+    if (worker === undefined) return Promise.reject(new Error('vision worker is not running'));
+    return new Promise<AnalyseResult>((resolve, reject) => {
+      this.pending.set(request.id, { resolve, reject });
+      worker.postMessage(request, transfer);
+    });
+  }
+
+  private settle(response: WorkerResponse): void {
+    const waiter = this.pending.get(response.id);
+    if (waiter === undefined) return;
+    this.pending.delete(response.id);
+    if (response.ok) waiter.resolve(response.result);
+    else waiter.reject(revive(response.error));
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
