@@ -41,8 +41,25 @@ function subjectField(subject: string, field: string): string | undefined {
   const values = subject
     .split('\n')
     .filter((line) => line.startsWith(`${field}=`))
-    .map((line) => line.slice(field.length + 1));
+    .map((line) => unescapeValue(line.slice(field.length + 1)));
   return values.length === 1 ? values[0] : undefined;
+}
+
+/** Undo the backslash escapes Node uses in subject values (`gate\+01`, `\C3\A9`), so the id check gets the real characters. */
+function unescapeValue(value: string): string {
+  const chars = Array.from(value); // code points, so a character outside the BMP stays whole
+  const bytes: number[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const hex = chars[i] === '\\' ? /^[0-9A-Fa-f]{2}$/.exec(chars.slice(i + 1, i + 3).join('')) : null;
+    if (hex !== null) {
+      bytes.push(Number.parseInt(hex[0], 16));
+      i += 2;
+      continue;
+    }
+    if (chars[i] === '\\' && i + 1 < chars.length) i += 1;
+    bytes.push(...Buffer.from(chars[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 function oneLine(name: string): string {

@@ -57,7 +57,7 @@ describe('session takeover', () => {
       const takeoverErrors = side.device.logs.errors().filter((line) => line.msg.includes('took over the session'));
       expect(takeoverErrors).toHaveLength(1);
       expect(takeoverErrors[0]!.msg).toContain('client id gate-21');
-      expect(takeoverErrors[0]!.msg).toContain('retrying every 2 s');
+      expect(takeoverErrors[0]!.msg).toContain('retrying every 1.5 s');
       expect(takeoverErrors[0]!.clientId).toBe('gate-21');
       const takeovers = side.disconnects.filter((event) => event.reason === 'session-taken-over');
       expect(takeovers.length).toBeGreaterThanOrEqual(1);

@@ -396,7 +396,7 @@ export class MqttPublisher {
         verdict.evidence === 'reason-code'
           ? 'the broker sent DISCONNECT 0x8E (Session taken over)'
           : 'the broker closed two accepted connections in a row without a reason code';
-      const message = `another client connected with client id ${this.clientId} and took over the session (${evidence}); retrying every ${Math.round(delay / 1000)} s instead of taking it back`;
+      const message = `another client connected with client id ${this.clientId} and took over the session (${evidence}); retrying every ${formatSeconds(delay)} instead of taking it back`;
       if (verdict.firstOfEpisode) {
         this.log.error({ evidence: verdict.evidence, retryInMs: delay, hint: `check that no other device or process uses the certificate with CN=${this.clientId}` }, message);
       } else {
@@ -570,6 +570,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `1.5 s` below ten seconds, `60 s` above. */
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return `${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.round(seconds)} s`;
 }
 
 function safeDepth(outbox: Outbox): number {
