@@ -484,7 +484,7 @@ export class MqttPublisher {
         this.log.debug({ filters }, 'subscribed');
         return;
       }
-      const failure = new Error(`subscribing to ${(refused.length > 0 ? refused : filters).join(', ')} failed: ${error === null ? 'refused by the broker' : errorMessage(error)}`);
+      const failure = new Error(`subscribing to ${(refused.length > 0 ? refused : filters).join(', ')} failed: ${error === null ? 'rejected by the broker' : errorMessage(error)}`);
       this.log.error({ hint: 'check the broker ACL for read access to these topics' }, failure.message);
       this.events.emit('error', { error: failure, context: 'subscribe' });
     });
