@@ -22,7 +22,7 @@ export interface QualityThresholds {
 export const DEFAULT_QUALITY: QualityThresholds = {
   minInterEyePx: 20,
   minSharpness: 10,
-  maxYawDeg: 60,
+  maxYawDeg: 75,
   maxPitchDeg: 45,
   maxRollDeg: 35,
   minBrightness: 40,
