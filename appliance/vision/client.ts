@@ -17,8 +17,8 @@ function revive(error: SerialisedError): Error {
 }
 
 /**
- * Start the worker module next to this one: compiled JavaScript in production; under tests, where this
- * file is TypeScript, a small bootstrap registers the tsx loader in the worker first.
+ * Start the worker module next to this one. In production it is compiled JavaScript. Under tests this
+ * file is TypeScript, so a small bootstrap registers the tsx loader in the worker first.
  */
 function spawnWorker(workerData: WorkerData): Worker {
   if (!import.meta.url.endsWith('.ts')) {

@@ -71,8 +71,8 @@ export function estimatePose(landmarks: readonly Point[], five: readonly Point[]
 
   const eyeY = (rotate(leftEye).y + rotate(rightEye).y) / 2;
   const mouthY = (rotate(mouthLeft).y + rotate(mouthRight).y) / 2;
-  // The median LFW face has its nose tip 53 % of the way from the eye line to the mouth line; the
-  // factor 1.5 spreads the ratio's deviation over roughly ±90 degrees.
+  // The median LFW face has its nose tip 53 % of the way from the eye line to the mouth line.
+  // The factor 1.5 spreads the ratio's deviation over roughly ±90 degrees.
   const FRONTAL_NOSE_RATIO = 0.53;
   const ratio = (tip.y - eyeY) / Math.max(1e-6, mouthY - eyeY);
   const pitch = Math.asin(clampUnit((ratio - FRONTAL_NOSE_RATIO) * 1.5));
