@@ -92,7 +92,8 @@ export class VisionWorker {
   /** Decode an encoded JPEG or PNG in the worker and analyse it. */
   analyseEncoded(bytes: Uint8Array, label: string, options: AnalyseOptions = {}): Promise<AnalyseResult> {
     const id = this.nextId++;
-    const copy = bytes.slice();
+    // Copy into a fresh ArrayBuffer, because Buffer#slice returns a view and transferring it would detach the caller's bytes.
+    const copy = new Uint8Array(bytes);
     return this.send({ id, kind: 'decode-analyse', bytes: copy, label, options }, [copy.buffer as ArrayBuffer]);
   }
 

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FacegateError } from '../common/errors.js';
+import { silentLogger } from '../common/logger.js';
+import { lfwPhotos, makeTempDir, pickLfwPeople } from '../../test/helpers/faces.js';
+import { VisionWorker } from './client.js';
+import { decodeImageFile } from './decode.js';
+import { cosine } from './embed.js';
+import type { RgbImage } from './image.js';
+import { FacePipeline } from './pipeline.js';
+
+const copyImage = (image: RgbImage): RgbImage => ({ width: image.width, height: image.height, data: image.data.slice() });
+
+interface LoopStalls {
+  /** Maximum time between two ticks of a 10 ms interval, in milliseconds. */
+  maxGap: number;
+  /** Sum over all ticks of the delay beyond the 10 ms period, in milliseconds. */
+  totalDelay: number;
+  ticks: number;
+}
+
+/** Run `work` while a 10 ms interval on this thread records how late its ticks come. */
+async function measureStalls(work: () => Promise<void>): Promise<LoopStalls> {
+  let last = performance.now();
+  let maxGap = 0;
+  let totalDelay = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    totalDelay += Math.max(0, now - last - 10);
+    ticks++;
+    last = now;
+  }, 10);
+  try {
+    await work();
+    // One more tick, so a stall at the very end is counted too.
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  } finally {
+    clearInterval(timer);
+  }
+  maxGap = Math.max(maxGap, performance.now() - last);
+  return { maxGap, totalDelay, ticks };
+}
+
+let worker: VisionWorker;
+let pipeline: FacePipeline;
+let images: RgbImage[];
+let photoFiles: string[];
+
+beforeAll(async () => {
+  photoFiles = pickLfwPeople(20, { minPhotos: 2 }).map((person) => lfwPhotos(person)[1]!);
+  images = await Promise.all(photoFiles.map((file) => decodeImageFile(file)));
+  pipeline = await FacePipeline.create({}, silentLogger());
+  worker = new VisionWorker({}, silentLogger());
+  await worker.start();
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await pipeline?.close();
+});
+
+describe('VisionWorker', () => {
+  it('reports pipeline model versions', () => {
+    expect(worker.versions).toEqual(pipeline.versions);
+  });
+
+  it('keeps main event loop responsive', async () => {
+    // Warm both paths once so neither pays for first-call compilation inside the measurement.
+    await pipeline.analyse(copyImage(images[0]!));
+    await worker.analyse(copyImage(images[0]!));
+
+    const inProcess = await measureStalls(async () => {
+      for (const image of images) await pipeline.analyse(copyImage(image));
+    });
+    const inWorker = await measureStalls(async () => {
+      await Promise.all(images.map((image) => worker.analyse(copyImage(image))));
+    });
+
+    const summary = `in process: max gap ${inProcess.maxGap.toFixed(1)} ms, total delay ${inProcess.totalDelay.toFixed(0)} ms; ` +
+      `in worker: max gap ${inWorker.maxGap.toFixed(1)} ms, total delay ${inWorker.totalDelay.toFixed(0)} ms`;
+    expect(inWorker.maxGap, summary).toBeLessThan(100);
+    expect(inWorker.maxGap, summary).toBeLessThan(inProcess.maxGap);
+    expect(inWorker.totalDelay, summary).toBeLessThan(inProcess.totalDelay / 2);
+  });
+
+  it('matches in-thread pipeline results', async () => {
+    for (const image of images.slice(0, 5)) {
+      const local = await pipeline.analyse(copyImage(image), { maxFaces: 3 });
+      const remote = await worker.analyse(copyImage(image), { maxFaces: 3 });
+      expect(remote.detections).toEqual(local.detections);
+      expect(remote.faces).toHaveLength(local.faces.length);
+      remote.faces.forEach((face, i) => {
+        const expected = local.faces[i]!;
+        expect(face.quality).toEqual(expected.quality);
+        if (expected.embedding === null) {
+          expect(face.embedding).toBeNull();
+        } else {
+          expect(face.embedding).toBeInstanceOf(Float32Array);
+          expect(cosine(face.embedding!, expected.embedding)).toBeGreaterThan(0.9999);
+        }
+      });
+    }
+  });
+
+  it('decodes encoded photos', async () => {
+    const bytes = fs.readFileSync(photoFiles[0]!);
+    const length = bytes.length;
+    const result = await worker.analyseEncoded(bytes, photoFiles[0]!);
+    expect(result.width).toBe(250);
+    expect(result.faces[0]!.embedding).toHaveLength(512);
+    // The caller's bytes are copied, not transferred, even when they are a Node Buffer.
+    expect(bytes.length).toBe(length);
+    expect(bytes.buffer.byteLength).toBeGreaterThanOrEqual(length);
+  });
+
+  it('transfers raw image buffers', async () => {
+    const image = copyImage(images[0]!);
+    await worker.analyse(image);
+    expect(image.data.byteLength).toBe(0);
+  });
+
+  it('revives FacegateError with its code', async () => {
+    const bytes = fs.readFileSync(photoFiles[0]!);
+    const truncated = bytes.subarray(0, bytes.length >> 1);
+    const error = await worker.analyseEncoded(truncated, 'half.jpg').then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(FacegateError);
+    const failure = error as FacegateError;
+    expect(failure.code).toBe('image.corrupt');
+    expect(failure.message).toContain('half.jpg');
+    expect(failure.hint).toBe('Take or copy the photo again.');
+    expect(failure.params).toEqual({ file: 'half.jpg' });
+
+    const noise = await worker.analyseEncoded(new Uint8Array(512).fill(7), 'noise.bin').catch((reason: unknown) => reason);
+    expect((noise as FacegateError).code).toBe('image.unreadable');
+
+    // The worker keeps serving after a failed request.
+    expect((await worker.analyseEncoded(bytes, 'again.jpg')).faces).toHaveLength(1);
+  });
+
+  it('rejects requests after stop', async () => {
+    const spare = new VisionWorker({}, silentLogger());
+    await spare.start();
+    const pending = spare.analyse(copyImage(images[1]!));
+    const outcome = pending.then(() => 'resolved', (error: Error) => error.message);
+    await spare.stop();
+    expect(await outcome).toBe('vision worker stopped');
+    await expect(spare.analyse(copyImage(images[1]!))).rejects.toThrow('vision worker is not running');
+  });
+
+  it('fails start on missing model', async () => {
+    const empty = makeTempDir('worker-models');
+    try {
+      const broken = new VisionWorker({ modelsDir: empty }, silentLogger());
+      const error = await broken.start().then(() => undefined, (reason: unknown) => reason);
+      expect(error).toBeInstanceOf(FacegateError);
+      expect((error as FacegateError).code).toBe('model.missing');
+      expect((error as FacegateError).message).toContain(path.join(empty, 'fr_detect.onnx'));
+      await broken.stop();
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
