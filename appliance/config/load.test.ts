@@ -84,7 +84,7 @@ describe('loadConfig', () => {
     expect(config.device.timezone).toBe('+08:00');
     expect(config.camera).toMatchObject({ device: '/dev/video0', width: 640, height: 480, fps: 15 });
     expect(config.camera.backoff).toEqual({ initialMs: 1000, maxMs: 30000, healthyAfterMs: 60000, maxRestartsPerMinute: 10 });
-    expect(config.vision.livenessThreshold).toBe(0.8);
+    expect(config.vision.livenessThreshold).toBe(0.5);
     expect(config.vision.workerThreads).toBe(1);
     expect(config.matching.targetFpir).toBe(0.01);
     expect(config.decision).toMatchObject({ votesRequired: 3, debounceMs: 60000 });

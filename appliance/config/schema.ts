@@ -177,8 +177,8 @@ const visionSchema = z
       .superRefine((value, ctx) => checkOrder(ctx, value, 'min', 'max'), ALWAYS)
       .describe('Exposure limits for the face crop.'),
     livenessThreshold: fraction()
-      .default(0.8)
-      .describe('Liveness score at or above which a face counts as live; lower scores are treated as a spoof.'),
+      .default(0.5)
+      .describe('Liveness score at or above which a face counts as live; lower scores are treated as a spoof. Live faces score 0.72 to 0.99 and print or replay attacks 0.09 or less on the shared spoof samples.'),
     workerThreads: integer(1, 4).default(1).describe('Inference worker threads; more than one only helps on boards with spare cores.'),
   })
   .describe('Face detection, quality gate and liveness.');
