@@ -28,6 +28,10 @@ bench: build
 	bin/facegate bench match --templates 1000,10000,100000
 	npx tsx bench/delivery.ts
 
+## demo: the gate daemon on a short video, with a local broker, simulated GPIO and a fleet subscriber (needs make setup)
+demo:
+	npx tsx demo/run-demo.ts
+
 ## lint: type-check everything, tests included
 lint:
 	npx tsc -p tsconfig.json --noEmit
