@@ -7,9 +7,10 @@ import { identifyCommand } from './commands/identify.js';
 import { galleryCommand } from './commands/gallery.js';
 import { modelsCommand } from './commands/models.js';
 import { benchCommand } from './commands/bench.js';
+import { auditCommand } from './commands/audit.js';
 import { runCommand } from './commands/run.js';
 
-const COMMANDS: Command[] = [runCommand, enrollCommand, identifyCommand, galleryCommand, modelsCommand, benchCommand];
+const COMMANDS: Command[] = [runCommand, enrollCommand, identifyCommand, galleryCommand, modelsCommand, benchCommand, auditCommand];
 
 const INTRO: Record<Locale, string> = {
   en: 'facegate: on-device face recognition for gates and attendance.\n\nUsage: facegate COMMAND [options]   (facegate COMMAND --help for details)\nGlobal options: --lang zh-Hant|zh-Hans|en|pt   --log-level LEVEL\n\nCommands:',
