@@ -43,10 +43,13 @@ export function captureTiming(config: {
 /** Options that come before every ffmpeg input: no banner, no keyboard on stdin, warnings and errors only. */
 export const FFMPEG_GLOBAL_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning'];
 
-// ffmpeg prints this once per scaler for JPEG (full-range) input; it would push real errors out of the ring.
-const STDERR_NOISE = /deprecated pixel format used, make sure you did set range correctly/;
+// ffmpeg prints the first once per scaler for JPEG (full-range) input, and ffmpeg 5.1 and later the second
+// for the -vsync option kept for ffmpeg 4.x (see ffmpegOutputArgs); they would push real errors out of the ring.
+const STDERR_NOISE = /deprecated pixel format used, make sure you did set range correctly|-vsync is deprecated/;
 
 const STDERR_LINES = 100;
+/** Standard-error lines of one run logged at warn as they arrive; later ones go to debug, so a noisy source cannot flood the journal. */
+const STDERR_WARNINGS_PER_RUN = 20;
 const DEFAULT_KILL_GRACE_MS = 2_000;
 
 export interface OutputFormat {
@@ -133,6 +136,7 @@ interface Run {
   firstFrameAt: number | undefined;
   watchdog: NodeJS.Timeout | undefined;
   finished: boolean;
+  stderrLinesLogged: number;
 }
 
 interface FailureDetails {
@@ -311,6 +315,7 @@ export class FfmpegCameraSource implements CameraSource {
       firstFrameAt: undefined,
       watchdog: undefined,
       finished: false,
+      stderrLinesLogged: 0,
     };
 
     let upstream: ChildProcess | undefined;
@@ -324,7 +329,7 @@ export class FfmpegCameraSource implements CameraSource {
       upstream?.stdout?.destroy();
 
       const name = spec.command.split('/').pop() ?? spec.command;
-      const stderr = new StderrRing(STDERR_LINES, STDERR_NOISE);
+      const stderr = new StderrRing(STDERR_LINES, STDERR_NOISE, (line) => this.onStderrLine(run, name, line));
       const exited = new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.once('error', () => {
@@ -370,6 +375,15 @@ export class FfmpegCameraSource implements CameraSource {
     };
     this.listeners.emit('frame', frame);
     this.slot.put(frame);
+  }
+
+  /** Log what a running process reports (a corrupt frame, a decode error) while it keeps delivering frames. */
+  private onStderrLine(run: Run, name: string, line: string): void {
+    if (run !== this.run || run.finished) return;
+    run.stderrLinesLogged += 1;
+    const fields = { run: run.id, process: name, line: this.redact(line), count: run.stderrLinesLogged };
+    if (run.stderrLinesLogged <= STDERR_WARNINGS_PER_RUN) this.logger.warn(fields, `camera process reported: ${this.redact(line)}`);
+    else this.logger.debug(fields, 'camera process reported a further problem');
   }
 
   private onSpawnError(run: Run, command: string, error: NodeJS.ErrnoException): void {

@@ -7,6 +7,8 @@ export class StderrRing {
     private readonly capacity = 100,
     /** Lines matching this are dropped, for known noise that would push real errors out of the ring. */
     private readonly ignore?: RegExp,
+    /** Called with each stored line as it completes, so a running process's warnings can be logged at once. */
+    private readonly onLine?: (line: string) => void,
   ) {}
 
   /** Append text; ffmpeg ends progress lines with a bare carriage return, so both `\r` and `\n` end a line. */
@@ -31,5 +33,6 @@ export class StderrRing {
     if (this.ignore?.test(line) === true) return;
     this.lines.push(line);
     if (this.lines.length > this.capacity) this.lines.shift();
+    this.onLine?.(line);
   }
 }
