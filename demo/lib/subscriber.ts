@@ -23,6 +23,11 @@ export interface SubscriberOptions {
   fleetPrivateKeyFile: string;
   /** Registered devices: public signing key file, device id and site. */
   devices: Array<{ publicKeyFile: string; deviceId: string; siteId: string }>;
+  /**
+   * Keep the subscription across disconnects and broker restarts under this client id, so the
+   * broker queues events while the subscriber is away (the broker needs persistence for restarts).
+   */
+  persistentSession?: { clientId: string };
   onEvent?(received: ReceivedEvent): void;
   onRejected?(topic: string, error: Error): void;
 }
@@ -51,9 +56,12 @@ export class EventSubscriber {
   }
 
   async start(): Promise<void> {
+    const persistent = this.options.persistentSession;
     const client = connect(this.options.url, {
       protocolVersion: 5,
-      clientId: `fleet-demo-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId: persistent?.clientId ?? `fleet-demo-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clean: persistent === undefined,
+      ...(persistent === undefined ? {} : { properties: { sessionExpiryInterval: 3_600 } }),
       ca: fs.readFileSync(this.options.caFile),
       cert: fs.readFileSync(this.options.certFile),
       key: fs.readFileSync(this.options.keyFile),
