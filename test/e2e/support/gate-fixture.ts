@@ -43,6 +43,7 @@ export interface RunningDaemon {
   /** Everything the daemon reported, in order. */
   decisions: Array<DaemonEvents['decision']>;
   committed: Array<DaemonEvents['committed']>;
+  analysed: Array<DaemonEvents['analysed']>;
   /** Resolves when a finite camera input has ended. */
   inputEnded: Promise<void>;
 }
@@ -128,11 +129,13 @@ export async function createGateFixture(options: FixtureOptions = {}): Promise<G
       running.push(daemon);
       const decisions: RunningDaemon['decisions'] = [];
       const committed: RunningDaemon['committed'] = [];
+      const analysed: RunningDaemon['analysed'] = [];
+      daemon.events.on('analysed', (frame) => analysed.push(frame));
       daemon.events.on('decision', (decision) => decisions.push(decision));
       daemon.events.on('committed', (event) => committed.push(event));
       const inputEnded = new Promise<void>((resolve) => daemon.events.once('input-ended', () => resolve()));
       if (!(daemon.gpio instanceof SimulatedGpio)) throw new Error('the end-to-end daemons run on simulated GPIO');
-      return { daemon, logs, gpio: daemon.gpio, decisions, committed, inputEnded };
+      return { daemon, logs, gpio: daemon.gpio, decisions, committed, analysed, inputEnded };
     },
     async cleanup() {
       for (const daemon of running) await daemon.stop();
