@@ -64,6 +64,8 @@ export class Daemon {
   }> = {};
   private stopping: Promise<void> | undefined;
   private ready = false;
+  private stepsDone = false;
+  private firstFrameSeen = false;
 
   private constructor(private readonly options: DaemonOptions) {
     this.log = options.logger;
@@ -247,7 +249,8 @@ export class Daemon {
         const source = createCameraSource(config.camera, { logger: log });
         const removeListener = source.on('frame', () => {
           removeListener();
-          this.markReady();
+          this.firstFrameSeen = true;
+          this.markReadyWhenDue();
         });
         await source.start();
         this.parts.camera = source;
@@ -358,10 +361,13 @@ export class Daemon {
       { device: config.device.id, site: config.device.site, direction: config.device.direction, camera: camera.description, startupMs: Math.round(performance.now() - this.startedAt) },
       'daemon started; READY follows the first camera frame',
     );
+    this.stepsDone = true;
+    this.markReadyWhenDue();
   }
 
-  private markReady(): void {
-    if (this.ready) return;
+  /** Send READY=1 once every step has started (the worker is warm) and the camera has delivered a frame. */
+  private markReadyWhenDue(): void {
+    if (this.ready || !this.stepsDone || !this.firstFrameSeen) return;
     this.ready = true;
     const startupMs = Math.round(performance.now() - this.startedAt);
     this.notifier.ready(`running; camera ${this.parts.camera?.description ?? ''}`);
