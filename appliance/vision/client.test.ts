@@ -15,36 +15,37 @@ import { FacePipeline } from './pipeline.js';
 
 const copyImage = (image: RgbImage): RgbImage => ({ width: image.width, height: image.height, data: image.data.slice() });
 
-interface LoopStalls {
+interface LoopLoad {
+  /** Event loop utilisation: the fraction of the wall time this thread spent running callbacks. */
+  utilisation: number;
+  /** Time this thread spent running callbacks, in milliseconds. */
+  activeMs: number;
   /** Maximum time between two ticks of a 10 ms interval, in milliseconds. */
   maxGap: number;
-  /** Sum over all ticks of the delay beyond the 10 ms period, in milliseconds. */
-  totalDelay: number;
-  ticks: number;
 }
 
-/** Run `work` while a 10 ms interval on this thread records how late its ticks come. */
-async function measureStalls(work: () => Promise<void>): Promise<LoopStalls> {
+/**
+ * Run `work` and measure how busy it keeps this thread's event loop. Wall-clock gaps between timer
+ * ticks also grow when the operating system runs other processes, which on a shared two-core test
+ * machine is often, so the assertions use the event loop utilisation and the gaps are only reported.
+ */
+async function measureLoad(work: () => Promise<void>): Promise<LoopLoad> {
   let last = performance.now();
   let maxGap = 0;
-  let totalDelay = 0;
-  let ticks = 0;
   const timer = setInterval(() => {
     const now = performance.now();
     maxGap = Math.max(maxGap, now - last);
-    totalDelay += Math.max(0, now - last - 10);
-    ticks++;
     last = now;
   }, 10);
+  const start = performance.eventLoopUtilization();
   try {
     await work();
-    // One more tick, so a stall at the very end is counted too.
-    await new Promise((resolve) => setTimeout(resolve, 15));
   } finally {
     clearInterval(timer);
   }
+  const used = performance.eventLoopUtilization(start);
   maxGap = Math.max(maxGap, performance.now() - last);
-  return { maxGap, totalDelay, ticks };
+  return { utilisation: used.utilization, activeMs: used.active, maxGap };
 }
 
 let worker: VisionWorker;
@@ -75,18 +76,21 @@ describe('VisionWorker', () => {
     await pipeline.analyse(copyImage(images[0]!));
     await worker.analyse(copyImage(images[0]!));
 
-    const inProcess = await measureStalls(async () => {
+    const inProcess = await measureLoad(async () => {
       for (const image of images) await pipeline.analyse(copyImage(image));
     });
-    const inWorker = await measureStalls(async () => {
+    const inWorker = await measureLoad(async () => {
       await Promise.all(images.map((image) => worker.analyse(copyImage(image))));
     });
 
-    const summary = `in process: max gap ${inProcess.maxGap.toFixed(1)} ms, total delay ${inProcess.totalDelay.toFixed(0)} ms; ` +
-      `in worker: max gap ${inWorker.maxGap.toFixed(1)} ms, total delay ${inWorker.totalDelay.toFixed(0)} ms`;
-    expect(inWorker.maxGap, summary).toBeLessThan(100);
-    expect(inWorker.maxGap, summary).toBeLessThan(inProcess.maxGap);
-    expect(inWorker.totalDelay, summary).toBeLessThan(inProcess.totalDelay / 2);
+    const describeLoad = (load: LoopLoad): string =>
+      `utilisation ${load.utilisation.toFixed(3)}, active ${load.activeMs.toFixed(0)} ms, max tick gap ${load.maxGap.toFixed(0)} ms`;
+    const summary = `in process: ${describeLoad(inProcess)}; in worker: ${describeLoad(inWorker)}`;
+    // Measured when written: in process the loop is busy all the time (utilisation 1.0, ticks up
+    // to 45 ms apart), with the worker it is busy under 5 % of the time (ticks up to 16 ms apart).
+    expect(inProcess.utilisation, summary).toBeGreaterThan(0.5);
+    expect(inWorker.utilisation, summary).toBeLessThan(inProcess.utilisation / 4);
+    expect(inWorker.activeMs, summary).toBeLessThan(inProcess.activeMs / 4);
   });
 
   it('matches in-thread pipeline results', async () => {
