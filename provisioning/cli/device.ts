@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+
+import { loadConfig, type FacegateConfig } from '../../appliance/config/index.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, statePaths, type StatePaths } from '../paths.js';
+import type { ProvisionIo } from './io.js';
+
+/** The device a subcommand works on: its state folder, and its configuration when there is one. */
+export interface DeviceTarget {
+  paths: StatePaths;
+  config: FacegateConfig | undefined;
+  configFile: string;
+}
+
+/** `--state` and `--config`, shared by every subcommand that works on the device. */
+export const TARGET_OPTIONS = {
+  state: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+/**
+ * Find the device: `--state` names the state folder, `--config` (or the default configuration file,
+ * when it exists) supplies the state folder and any file paths it overrides. With `requireConfig`,
+ * a missing or invalid configuration raises the loader's ConfigError, which lists every problem.
+ */
+export function locateDevice(io: ProvisionIo, values: { state?: string; config?: string }, requireConfig = false): DeviceTarget {
+  const configFile = values.config ?? DEFAULT_CONFIG_FILE;
+  const useConfig = requireConfig || values.config !== undefined || fs.existsSync(configFile);
+  const config = useConfig ? loadConfig(configFile, { locale: io.locale }) : undefined;
+  if (values.state !== undefined) {
+    // An explicit state folder wins; the configuration's own paths apply only to its own folder.
+    const sameFolder = config !== undefined && config.stateDir === values.state;
+    return { paths: statePaths(values.state, sameFolder ? config : undefined), config, configFile };
+  }
+  return { paths: statePaths(config?.stateDir ?? DEFAULT_STATE_DIR, config), config, configFile };
+}

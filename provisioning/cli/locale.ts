@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+
+import { parse } from 'yaml';
+
+import { isLocale, type Locale } from '../../appliance/i18n/locale.js';
+
+/** Whether the technician chose a language for this run: `--lang` on the command line or FACEGATE_LANG. */
+export function languageChosen(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (env.FACEGATE_LANG !== undefined && env.FACEGATE_LANG !== '') return true;
+  return argv.some((arg) => arg === '--lang' || arg.startsWith('--lang='));
+}
+
+/**
+ * The technician's language: a language chosen for this run, then the device's configured
+ * `device.locale`, then the POSIX locale (already in `sessionLocale` when nothing was chosen).
+ */
+export function technicianLocale(sessionLocale: Locale, chosen: boolean, configLocale: Locale | undefined): Locale {
+  if (chosen || configLocale === undefined) return sessionLocale;
+  return configLocale;
+}
+
+/** Read `device.locale` from a configuration file without validating the rest; undefined when absent or unreadable. */
+export function configuredLocale(file: string): Locale | undefined {
+  let data: unknown;
+  try {
+    data = parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const locale = (data as { device?: { locale?: unknown } } | null)?.device?.locale;
+  return typeof locale === 'string' && isLocale(locale) ? locale : undefined;
+}
