@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENROLLED, probePhoto } from '../../demo/lib/cast.js';
-import { waitUntil } from '../support/wait.js';
+import { sleep, waitUntil } from '../support/wait.js';
 import { createGateFixture, within, type GateFixture } from './support/gate-fixture.js';
 
 // Bad input from outside (a corrupt frame, a camera that cannot be opened, a broker whose
@@ -88,6 +88,30 @@ describe('daemon robustness', () => {
     await run.daemon.recordEvent({ decision: 'granted', method: 'pin', subject: 'pin-user', scores: {}, doorActuated: true, reason: 'pin-ok' });
     expect(run.daemon.outbox.depth()).toBe(1);
     expect(run.daemon.publisher.connected).toBe(false);
+    await run.daemon.stop();
+  });
+  it('records the exit button and raises a forced-door alarm', async () => {
+    const scene = path.join(fixture.dir, 'exit-scene');
+    fs.mkdirSync(scene, { recursive: true });
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toFile(path.join(scene, '1.jpg'));
+    const run = await fixture.startDaemon(fixture.config({ type: 'folder', path: scene, loop: true, fps: 5 }));
+    // The simulated contact rests at its pull-up level, which reads as open; close the door first.
+    run.gpio.setInput('doorContact', false);
+    await sleep(200);
+
+    run.gpio.press('exitButton');
+    await sleep(120);
+    run.gpio.release('exitButton');
+    await waitUntil(() => run.committed.some((entry) => entry.event.method === 'exit-button'), 5_000, 'the exit-button event');
+    const exit = run.committed.find((entry) => entry.event.method === 'exit-button')!.event;
+    expect(exit).toMatchObject({ decision: 'granted', subject: null, doorActuated: true, reason: 'exit-button' });
+    expect(run.gpio.transitions('relay').filter((transition) => transition.cause === 'set' && transition.value)).toHaveLength(1);
+
+    // Opened long after the relay locked again (pulse 1 s, grace 2 s): forced.
+    await sleep(3_300);
+    run.gpio.setInput('doorContact', true);
+    await waitUntil(() => run.logs.matching(/^alarm: door forced open$/).length === 1, 2_000, 'the forced-door alarm');
+    expect(run.logs.matching(/^alarm: door forced open$/)[0]!.level).toBe(50);
     await run.daemon.stop();
   });
 });
