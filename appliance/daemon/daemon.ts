@@ -33,11 +33,11 @@ export interface DaemonOptions {
   /** Environment with NOTIFY_SOCKET and WATCHDOG_USEC; process.env by default. */
   env?: NodeJS.ProcessEnv;
   firmware?: string;
-  /** Where the clock-sync state is read from (tests point it at stand-ins). */
+  /** Sources of the clock-sync state; tests point them at stand-ins. */
   clockSync?: ClockSyncReaderOptions;
   /** Faces analysed per frame; 1 (the largest, the person at the gate) by default. */
   maxFaces?: number;
-  /** Longest time stop() gives the publisher to deliver the outbox; 10 s by default. */
+  /** Maximum time stop() gives the publisher to deliver the outbox; 10 s by default. */
   flushTimeoutMs?: number;
 }
 

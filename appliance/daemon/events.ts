@@ -2,7 +2,7 @@ import type { GateDecision } from '../decision/types.js';
 import type { OutboxRow } from '../outbox/outbox.js';
 import type { AttendanceEvent } from '../../protocol/event.js';
 
-/** What the running daemon reports to its owner (the run command, tests, the benchmark). */
+/** Events the running daemon emits to its owner (the run command, tests, the benchmark). */
 export interface DaemonEvents {
   /** READY=1 was due: the vision worker is warm and the camera delivered a frame. */
   ready: { startupMs: number };

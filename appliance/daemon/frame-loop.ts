@@ -28,7 +28,7 @@ export interface FrameLoopOptions {
   onInputEnded?(): void;
   /** Faces analysed per frame, largest first; 1 by default (the person at the gate). */
   maxFaces?: number;
-  /** Longest wait for a frame before expired tracks are closed anyway. */
+  /** Maximum wait for a frame before expired tracks are closed anyway. */
   idleTickMs?: number;
 }
 
@@ -147,8 +147,8 @@ export class FrameLoop {
 }
 
 /**
- * The frame as an image whose buffer can be moved to the worker. A frame that is a view into a
- * larger pipe chunk is copied, because moving that chunk would take its neighbours with it.
+ * Return the frame as an image whose buffer can be moved to the worker. A frame that is a view into
+ * a larger pipe chunk is copied, because moving that chunk would take its neighbours with it.
  */
 function ownedImage(frame: Frame): RgbImage {
   const data = frame.data;

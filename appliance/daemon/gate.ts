@@ -22,9 +22,9 @@ export interface GateActionsOptions {
 }
 
 /**
- * What the daemon does with a decision: drive the door, then commit the attendance event that
- * reports the door's result. Also records exit-button openings, logs door alarms, and shows the
- * offline pattern while the broker is unreachable.
+ * Acts on decisions: drives the door, then commits the attendance event that reports the door's
+ * result. Also records exit-button openings, logs door alarms, and shows the offline pattern while
+ * the broker is unreachable.
  */
 export class GateActions {
   private readonly pending = new Set<Promise<void>>();
@@ -90,7 +90,7 @@ export class GateActions {
     if (decision.decision === 'granted') {
       if (outbox.depth() >= outbox.hardLimit) {
         // Fail secure: without room for the event the opening could not be recorded.
-        logger.error({ trackId: decision.trackId, depth: outbox.depth(), hardLimit: outbox.hardLimit }, 'grant refused: the outbox is full, so the event could not be recorded');
+        logger.error({ trackId: decision.trackId, depth: outbox.depth(), hardLimit: outbox.hardLimit }, 'grant rejected: the outbox is full, so its event could not be recorded; the door stays shut');
         door.deny();
       } else {
         const result = await door.grant({ reason: 'face' });

@@ -8,7 +8,7 @@ import type { PipelineSettings } from '../vision/pipeline.js';
 
 type DoorConfig = FacegateConfig['door'];
 
-/** The GPIO backend named by `door.gpio`. */
+/** Build the GPIO backend settings named by `door.gpio`. */
 export function gpioConfigFrom(door: DoorConfig): GpioConfig {
   const gpio = door.gpio;
   switch (gpio.type) {
@@ -21,13 +21,13 @@ export function gpioConfigFrom(door: DoorConfig): GpioConfig {
   }
 }
 
-/** A configured line as the GPIO interface takes it; a name is looked up on `door.gpio.chip` when that is set. */
+/** Convert a configured line to the GPIO interface's form. A name is looked up on `door.gpio.chip` when that is set. */
 export function lineSpecFrom(line: GpioLine | Readonly<GpioLine>, chip: string | undefined): LineSpec {
   if (typeof line === 'string') return chip === undefined ? { name: line } : { name: line, chip };
   return { chip: line.chip, offset: line.offset };
 }
 
-/** Door controller options from the `door` section, without the backend, logger and clock. */
+/** Build door controller options from the `door` section, without the backend, logger and clock. */
 export function doorOptionsFrom(door: DoorConfig): Omit<DoorControllerOptions, 'gpio' | 'logger' | 'clock'> {
   const chip = door.gpio.chip;
   const signals: Partial<Record<SignalChannel, { line: LineSpec; activeLow: boolean }>> = {};
@@ -56,7 +56,7 @@ export function doorOptionsFrom(door: DoorConfig): Omit<DoorControllerOptions, '
   };
 }
 
-/** Vision pipeline settings from the `vision` section and `modelsDir`. */
+/** Build vision pipeline settings from the `vision` section and `modelsDir`. */
 export function pipelineSettingsFrom(config: FacegateConfig): PipelineSettings {
   const vision = config.vision;
   return {

@@ -6,9 +6,9 @@ import { buildGateVideo } from '../../demo/lib/video.js';
 import { spawnDaemon, type ChildDaemon } from './support/child-daemon.js';
 import { createGateFixture, type GateFixture } from './support/gate-fixture.js';
 
-// The daemon process is killed with SIGKILL (a crash, a power cut) while events are committed and
-// the broker is away, then started again: every event it had committed reaches the fleet with its
-// original id and sequence number, and nothing is sent as a new event.
+// The daemon process is killed with SIGKILL (a crash, a power cut) while the broker is away and
+// events wait in the outbox. After the restart, every event it had committed reaches the fleet with
+// its original id and sequence number, and nothing is sent as a new event.
 
 const WORKER = ENROLLED[0]!;
 

@@ -42,8 +42,8 @@ describe('daemon robustness', () => {
     const reports = run.logs.matching(/^camera process reported: /).map((line) => String(line.line));
     expect(reports.some((line) => /EOI missing|No JPEG data|Invalid data|Error while decoding/.test(line))).toBe(true);
     expect(run.logs.errors().filter((line) => /frame loop|handling a gate decision/.test(String(line.msg)))).toEqual([]);
-    // ffmpeg drops the garbage file and conceals the truncated one; every good still comes through,
-    // and the loop goes on to the last frame (a busy machine may skip some in between).
+    // ffmpeg drops the garbage file and conceals the truncated one, so every good still comes through.
+    // The loop goes on to the last frame, although a busy machine may skip some in between.
     const received = run.daemon.camera.stats().framesReceived;
     expect(received).toBeGreaterThanOrEqual(12);
     expect(Math.max(...run.analysed.map((frame) => frame.seq))).toBe(received);
