@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT, testDataDir } from '../appliance/common/paths.js';
 import { startBroker, type TestBroker } from '../test/support/mosquitto.js';
 import { ENROLLED, REPLAY_ATTACK, STRANGER, enrolPhotos, probePhoto } from './lib/cast.js';
-import { gateConfig, writeConfig } from './lib/config.js';
+import { gateConfig, loopbackSettings, writeConfig } from './lib/config.js';
 import { generateEnvelopeKeys } from './lib/keys.js';
-import { EventSubscriber } from './lib/subscriber.js';
+import { fleetSubscriber, type EventSubscriber } from './lib/subscriber.js';
 import { buildGateVideo, type Segment } from './lib/video.js';
 import { describeEvent } from './format.js';
 
@@ -83,32 +83,13 @@ async function main(): Promise<number> {
     const names = new Map(gallery.map((subject) => [subject.pseudonym, `${subject.id} ${subject.displayName ?? ''}`.trim()]));
     say(`   ${gallery.map((subject) => `${subject.id} → ${subject.pseudonym.slice(0, 12)}…`).join(', ')}`);
 
-    const device = broker.clientCert(DEVICE_ID);
-    const fleet = broker.clientCert('fleet');
     const configFile = writeConfig(
       path.join(workDir, 'facegate.yaml'),
-      gateConfig({
-        deviceId: DEVICE_ID,
-        siteId: SITE_ID,
-        stateDir,
-        brokerUrl: broker.url,
-        caFile: broker.caFile,
-        certFile: device.cert,
-        keyFile: device.key,
-        deviceKeyFile: keys.deviceKeyFile,
-        fleetPublicKeyFile: keys.fleetPublicKeyFile,
-        camera: { type: 'file', path: video },
-      }),
+      gateConfig(loopbackSettings(broker, keys, { deviceId: DEVICE_ID, siteId: SITE_ID, stateDir, camera: { type: 'file', path: video } })),
     );
 
     say('5. Fleet subscriber: decrypts each event with the fleet private key, verifies the device signature');
-    subscriber = new EventSubscriber({
-      url: broker.url,
-      caFile: broker.caFile,
-      certFile: fleet.cert,
-      keyFile: fleet.key,
-      fleetPrivateKeyFile: keys.fleetPrivateKeyFile,
-      devices: [{ publicKeyFile: keys.devicePublicKeyFile, deviceId: DEVICE_ID, siteId: SITE_ID }],
+    subscriber = fleetSubscriber(broker, keys, { deviceId: DEVICE_ID, siteId: SITE_ID }, {
       onEvent: (received) => say(describeEvent(received.event, names)),
       onRejected: (topic, error) => say(`  REJECTED message on ${topic}: ${error.message}`),
     });

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../appliance/config/schema.js';
+import type { TestBroker } from '../../test/support/mosquitto.js';
+import type { DemoKeys } from './keys.js';
 
 export interface GateConfigSettings {
   deviceId: string;
@@ -17,6 +19,24 @@ export interface GateConfigSettings {
   camera: ConfigInput['camera'];
   direction?: 'in' | 'out';
   logLevel?: 'debug' | 'info' | 'warn';
+}
+
+/** Settings for device `deviceId` of a test broker, with the envelope keys made for it. */
+export function loopbackSettings(
+  broker: TestBroker,
+  keys: DemoKeys,
+  device: { deviceId: string; siteId: string; stateDir: string; camera: ConfigInput['camera'] },
+): GateConfigSettings {
+  const pair = broker.clientCert(device.deviceId);
+  return {
+    ...device,
+    brokerUrl: broker.url,
+    caFile: broker.caFile,
+    certFile: pair.cert,
+    keyFile: pair.key,
+    deviceKeyFile: keys.deviceKeyFile,
+    fleetPublicKeyFile: keys.fleetPublicKeyFile,
+  };
 }
 
 /** Configuration for a daemon on this machine: simulated GPIO, a loopback broker, residency limited to loopback. */

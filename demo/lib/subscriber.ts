@@ -5,6 +5,8 @@ import { openEvent } from '../../protocol/envelope.js';
 import type { AttendanceEvent } from '../../protocol/event.js';
 import { keyId, loadPrivateKey, loadPublicKey } from '../../protocol/keys.js';
 import { fleetFilter } from '../../protocol/topics.js';
+import type { TestBroker } from '../../test/support/mosquitto.js';
+import type { DemoKeys } from './keys.js';
 
 /** One event as the fleet side received it, decrypted and verified. */
 export interface ReceivedEvent {
@@ -119,4 +121,23 @@ export class EventSubscriber {
       this.options.onRejected?.(topic, failure);
     }
   }
+}
+
+/** Build a subscriber with the broker's `fleet` certificate that opens the events of one device. */
+export function fleetSubscriber(
+  broker: TestBroker,
+  keys: DemoKeys,
+  device: { deviceId: string; siteId: string },
+  options: Pick<SubscriberOptions, 'persistentSession' | 'onEvent' | 'onRejected'> = {},
+): EventSubscriber {
+  const fleet = broker.clientCert('fleet');
+  return new EventSubscriber({
+    url: broker.url,
+    caFile: broker.caFile,
+    certFile: fleet.cert,
+    keyFile: fleet.key,
+    fleetPrivateKeyFile: keys.fleetPrivateKeyFile,
+    devices: [{ publicKeyFile: keys.devicePublicKeyFile, ...device }],
+    ...options,
+  });
 }

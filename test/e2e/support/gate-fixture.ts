@@ -8,9 +8,9 @@ import { Daemon } from '../../../appliance/daemon/daemon.js';
 import type { DaemonEvents } from '../../../appliance/daemon/events.js';
 import { SimulatedGpio } from '../../../appliance/gpio/simulated.js';
 import { enrolPhotos, type CastMember } from '../../../demo/lib/cast.js';
-import { gateConfig } from '../../../demo/lib/config.js';
+import { gateConfig, loopbackSettings } from '../../../demo/lib/config.js';
 import { generateEnvelopeKeys, type DemoKeys } from '../../../demo/lib/keys.js';
-import { EventSubscriber } from '../../../demo/lib/subscriber.js';
+import { fleetSubscriber, type EventSubscriber } from '../../../demo/lib/subscriber.js';
 import { captureLogs, type CapturedLogs } from '../../support/logs.js';
 import { startBroker, type TestBroker } from '../../support/mosquitto.js';
 import { enrolSubjects } from './enrol.js';
@@ -74,37 +74,14 @@ export async function createGateFixture(options: FixtureOptions = {}): Promise<G
     enrolLogs.logger,
   );
 
-  const fleet = broker.clientCert('fleet');
-  const subscriber = new EventSubscriber({
-    url: broker.url,
-    caFile: broker.caFile,
-    certFile: fleet.cert,
-    keyFile: fleet.key,
-    fleetPrivateKeyFile: keys.fleetPrivateKeyFile,
-    devices: [{ publicKeyFile: keys.devicePublicKeyFile, deviceId: DEVICE_ID, siteId: SITE_ID }],
+  const subscriber = fleetSubscriber(broker, keys, { deviceId: DEVICE_ID, siteId: SITE_ID }, {
     ...(options.persistence === true ? { persistentSession: { clientId: `fleet-e2e-${process.pid}` } } : {}),
   });
   await subscriber.start();
 
   const running: Daemon[] = [];
-  const device = broker.clientCert(DEVICE_ID);
   const configInput = (camera: ConfigInput['camera'], overrides: Partial<ConfigInput> = {}): ConfigInput =>
-    gateConfig(
-      {
-        deviceId: DEVICE_ID,
-        siteId: SITE_ID,
-        stateDir,
-        brokerUrl: broker.url,
-        caFile: broker.caFile,
-        certFile: device.cert,
-        keyFile: device.key,
-        deviceKeyFile: keys.deviceKeyFile,
-        fleetPublicKeyFile: keys.fleetPublicKeyFile,
-        camera,
-        logLevel: 'debug',
-      },
-      overrides,
-    );
+    gateConfig({ ...loopbackSettings(broker, keys, { deviceId: DEVICE_ID, siteId: SITE_ID, stateDir, camera }), logLevel: 'debug' }, overrides);
 
   return {
     dir,
