@@ -1,5 +1,6 @@
 import type { Logger } from '../common/logger.js';
-import { FacegateError } from '../common/errors.js';
+import type { FacegateError } from '../common/errors.js';
+import { FacegateError as FacegateErrorClass } from '../common/errors.js';
 import { loadCalibration, type Calibration, type ThresholdResult } from '../gallery/calibration.js';
 import { Gallery } from '../gallery/store.js';
 import { Matcher } from '../gallery/matcher.js';
@@ -32,6 +33,8 @@ export class Recognizer {
     readonly matcher: Matcher,
     readonly calibration: Calibration | undefined,
     private readonly targetFpir: number,
+    /** Gallery rows that failed to decrypt or verify; their subjects cannot be identified until re-enrolled. */
+    readonly rejectedRows: readonly FacegateError[],
   ) {}
 
   static async open(settings: RecognizerSettings, logger: Logger, options: { needCalibration: boolean }): Promise<Recognizer> {
@@ -49,13 +52,13 @@ export class Recognizer {
     const gallery = Gallery.open({ stateDir: settings.stateDir, logger });
     const loaded = gallery.loadTemplates({ modelVersion: featureModelVersion(pipeline) });
     const matcher = Matcher.fromTemplates(loaded.templates);
-    return new Recognizer(pipeline, gallery, matcher, calibration, settings.targetFpir ?? DEFAULT_TARGET_FPIR);
+    return new Recognizer(pipeline, gallery, matcher, calibration, settings.targetFpir ?? DEFAULT_TARGET_FPIR, loaded.rejected);
   }
 
   /** Open-set threshold for the gallery as it is now. */
   threshold(): ThresholdResult {
     if (this.calibration === undefined) {
-      throw new FacegateError('CALIBRATION_MISSING', 'no calibration is loaded', {
+      throw new FacegateErrorClass('CALIBRATION_MISSING', 'no calibration is loaded', {
         hint: 'Run "facegate bench accuracy" to create models/calibration.json.',
       });
     }

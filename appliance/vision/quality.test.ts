@@ -183,7 +183,7 @@ describe('assessQuality', () => {
     const small = place(face(), limits.maxRollDeg + 10, (0.5 * limits.minInterEyePx) / 60);
     const report = assessQuality(small.landmarks, small.five, featureTensor(() => limits.minBrightness / 2), limits);
     expect(report.ok).toBe(false);
-    expect(report.reasons).toEqual(['too-small', 'too-blurry', 'pose-roll', 'too-dark']);
+    expect(report.reasons).toEqual(['too-small', 'too-dark', 'too-blurry', 'pose-roll']);
   });
 
   it('applies the given thresholds', () => {

@@ -123,13 +123,15 @@ export function assessQuality(
   const interEyePx = Math.hypot(five[1]!.x - five[0]!.x, five[1]!.y - five[0]!.y);
   const pose = estimatePose(landmarks, five);
   const { sharpness, brightness } = measureCrop(featureTensor);
+  // Brightness comes before sharpness because a dark crop also has little Laplacian variance, and the
+  // first reason is the one shown to the worker.
   const reasons: QualityReason[] = [];
   if (interEyePx < thresholds.minInterEyePx) reasons.push('too-small');
+  if (brightness < thresholds.minBrightness) reasons.push('too-dark');
+  if (brightness > thresholds.maxBrightness) reasons.push('too-bright');
   if (sharpness < thresholds.minSharpness) reasons.push('too-blurry');
   if (Math.abs(pose.yaw) > thresholds.maxYawDeg) reasons.push('pose-yaw');
   if (Math.abs(pose.pitch) > thresholds.maxPitchDeg) reasons.push('pose-pitch');
   if (Math.abs(pose.roll) > thresholds.maxRollDeg) reasons.push('pose-roll');
-  if (brightness < thresholds.minBrightness) reasons.push('too-dark');
-  if (brightness > thresholds.maxBrightness) reasons.push('too-bright');
   return { ok: reasons.length === 0, reasons, interEyePx, sharpness, brightness, pose };
 }

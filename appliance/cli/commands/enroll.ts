@@ -7,6 +7,7 @@ import { DEFAULT_LIVENESS_THRESHOLD, Recognizer, featureModelVersion } from '../
 import { decodeImage } from '../../vision/decode.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+import { warnRejectedRows } from '../warn-rejected.js';
 
 const fixed = (value: number, digits = 2): string => value.toFixed(digits);
 
@@ -26,6 +27,7 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
 
   const recognizer = await Recognizer.open({ stateDir: values.state }, context.logger, { needCalibration: false });
   try {
+    warnRejectedRows(context, recognizer);
     if (recognizer.gallery.hasSubject(values.subject) && !values.add) {
       throw new FacegateError('GALLERY_SUBJECT_EXISTS', `subject ${values.subject} is already enrolled`, {
         params: { subject: values.subject },

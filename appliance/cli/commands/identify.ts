@@ -7,6 +7,7 @@ import { DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MIN_MARGIN, DEFAULT_TARGET_FPIR, Re
 import { decodeImage } from '../../vision/decode.js';
 import { parseCommandArgs, parseIntegerOption, parseNumberOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+import { warnRejectedRows } from '../warn-rejected.js';
 
 const fixed = (value: number | undefined, digits = 3): string => (value === undefined ? '-' : value.toFixed(digits));
 
@@ -29,6 +30,7 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
 
   const recognizer = await Recognizer.open({ stateDir: values.state, targetFpir }, context.logger, { needCalibration: true });
   try {
+    warnRejectedRows(context, recognizer);
     if (recognizer.matcher.size === 0) {
       throw new FacegateError('identify.empty-gallery', 'the gallery is empty', { hint: 'Enrol workers with "facegate enroll" first.' });
     }
