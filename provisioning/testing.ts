@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 
+import type { Locale } from '../appliance/i18n/locale.js';
+import { captureLogs, type CapturedLogs } from '../test/support/logs.js';
+import type { ProvisionIo } from './cli/io.js';
+import type { Prompter } from './cli/prompt.js';
+import { provisionError } from './i18n/errors.js';
 import { openssl } from './pki/openssl.js';
 import { siteCaPaths } from './pki/site-ca.js';
 
@@ -51,4 +57,53 @@ export async function signWithDates(caDir: string, csrFile: string, out: string,
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A ProvisionIo that records what a subcommand prints, for tests. */
+export interface CapturedIo extends ProvisionIo {
+  out(): string;
+  err(): string;
+  logs: CapturedLogs;
+}
+
+export function captureIo(options: { locale?: Locale; prompter?: Prompter; now?: () => Date; onOutput?: (text: string) => void } = {}): CapturedIo {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const sink = (into: string[]): Writable =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, callback) {
+        into.push(chunk.toString());
+        options.onOutput?.(chunk.toString());
+        callback();
+      },
+    });
+  const logs = captureLogs();
+  return {
+    locale: options.locale ?? 'en',
+    logger: logs.logger,
+    stdout: sink(stdout),
+    stderr: sink(stderr),
+    prompter: options.prompter,
+    now: options.now ?? (() => new Date()),
+    out: () => stdout.join(''),
+    err: () => stderr.join(''),
+    logs,
+  };
+}
+
+/** A prompter that answers from a list; `onAsk` sees each question first (to press a simulated button, say). */
+export function scriptedPrompter(answers: readonly string[], onAsk?: (question: string) => void): Prompter & { questions: string[] } {
+  const queue = [...answers];
+  const questions: string[] = [];
+  return {
+    questions,
+    async ask(question) {
+      questions.push(question);
+      onAsk?.(question);
+      const answer = queue.shift();
+      if (answer === undefined) throw provisionError('provision.answer_missing', { question });
+      return answer;
+    },
+    close: () => undefined,
+  };
 }

@@ -19,7 +19,10 @@ function locateLeniently(io: ProvisionIo, values: { state?: string; config?: str
     return locateDevice(io, values);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { paths: statePaths(values.state ?? DEFAULT_STATE_DIR), config: undefined, configFile: error.file, configError: error };
+    const paths = statePaths(values.state ?? DEFAULT_STATE_DIR);
+    // A configuration that does not exist yet is a stage of provisioning, not a fault.
+    const missing = error.issues.length === 1 && error.issues[0]!.code === 'file.missing';
+    return { paths, config: undefined, configFile: error.file, ...(missing ? {} : { configError: error }) };
   }
 }
 

@@ -69,10 +69,15 @@ export function settingOptions(): Record<string, { type: 'string'; multiple?: bo
   return options;
 }
 
+// The option that creates a whole missing section: the one key of it that has no default.
+const SECTION_OPTIONS: Record<string, string> = { device: 'device', camera: 'camera', door: 'relay', 'door.relay': 'relay', mqtt: 'broker', residency: 'allowed-broker' };
+
 /** The setting that writes `path`, or the closest one above or below it, for hints after a rejected configuration. */
 export function settingForPath(path: string): Setting | undefined {
   const exact = SETTINGS.find((setting) => setting.path.join('.') === path);
   if (exact !== undefined) return exact;
+  const section = SECTION_OPTIONS[path];
+  if (section !== undefined) return SETTINGS.find((setting) => setting.option === section);
   return SETTINGS.find((setting) => setting.path.join('.').startsWith(`${path}.`) || path.startsWith(`${setting.path.join('.')}.`));
 }
 

@@ -5,8 +5,8 @@ import { SimulatedGpio } from '../../appliance/gpio/simulated.js';
 import type { GpioBackend, InputLine, InputLineOptions } from '../../appliance/gpio/types.js';
 import type { CheckId, CheckResult, Operator } from './types.js';
 
-/** How long each output stays on during the test; short enough not to open the door for long. */
-const OUTPUT_ON_MS = 600;
+/** How long each output stays on by default: long enough to hear and see, short enough not to hold the door open. */
+export const OUTPUT_ON_MS = 600;
 
 export interface GpioCheckOptions {
   config: FacegateConfig;
@@ -15,6 +15,8 @@ export interface GpioCheckOptions {
   logger: Logger;
   /** How long to wait for the technician to press the button or open the door. */
   inputTimeoutMs: number;
+  /** How long each output stays on; OUTPUT_ON_MS by default. */
+  outputOnMs?: number;
 }
 
 interface OutputSpec {
@@ -60,6 +62,7 @@ function outputs(config: FacegateConfig): OutputSpec[] {
 async function checkOutput(options: GpioCheckOptions, spec: OutputSpec): Promise<CheckResult> {
   const { gpio, operator } = options;
   const isRelay = spec.id === 'relay';
+  const onMs = options.outputOnMs ?? OUTPUT_ON_MS;
   const fix = isRelay ? { key: 'fix.relay' as const } : { key: 'fix.output' as const, params: { line: describe(spec.line) } };
   let lineId = describe(spec.line);
   try {
@@ -67,7 +70,7 @@ async function checkOutput(options: GpioCheckOptions, spec: OutputSpec): Promise
     lineId = line.id;
     try {
       await line.set(true);
-      await sleep(OUTPUT_ON_MS);
+      await sleep(onMs);
     } finally {
       // Release even when set(true) failed halfway, so a relay is never left energised.
       await line.set(false).catch(() => undefined);
@@ -78,7 +81,7 @@ async function checkOutput(options: GpioCheckOptions, spec: OutputSpec): Promise
     return { id: spec.id, status: 'fail', fix, error };
   }
 
-  const params = { ms: OUTPUT_ON_MS, line: lineId };
+  const params = { ms: onMs, line: lineId };
   if (gpio instanceof SimulatedGpio && !drivenOnAndOff(gpio, spec.label)) {
     return { id: spec.id, status: 'fail', detail: { key: 'output.notDriven', params }, fix };
   }

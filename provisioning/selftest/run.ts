@@ -19,6 +19,8 @@ export interface SelftestOptions {
   frames?: number;
   /** How long to wait for a press or a door opening; 20 s by default. */
   inputTimeoutMs?: number;
+  /** How long each output stays on; 600 ms by default. */
+  outputOnMs?: number;
   /** How long the broker may take to accept the connection; 10 s by default. */
   brokerTimeoutMs?: number;
   /** The GPIO backend; by default the one the configuration names. Tests pass their SimulatedGpio. */
@@ -40,7 +42,7 @@ export async function runSelftest(options: SelftestOptions): Promise<CheckResult
     results.push({ id: 'relay', status: 'skip', detail: { key: 'skipped', params: { section: 'gpio' } } });
   } else {
     const gpio = options.gpio ?? createGpioBackend(gpioConfigFrom(config.door), { logger });
-    results.push(...(await runGpioChecks({ config, gpio, operator, logger, inputTimeoutMs: options.inputTimeoutMs ?? 20_000 })));
+    results.push(...(await runGpioChecks({ config, gpio, operator, logger, inputTimeoutMs: options.inputTimeoutMs ?? 20_000, ...(options.outputOnMs === undefined ? {} : { outputOnMs: options.outputOnMs }) })));
   }
 
   results.push(
