@@ -174,3 +174,25 @@ describe('VisionWorker', () => {
     }
   });
 });
+
+describe('VisionWorker supervision', () => {
+  it('replaces a worker whose request times out', async () => {
+    const photo = await decodeImageFile(lfwPhotos(pickLfwPeople(1, { minPhotos: 1 })[0]!)[0]!);
+    const impatient = new VisionWorker({}, silentLogger(), { requestTimeoutMs: 1 });
+    await impatient.start();
+    try {
+      await expect(impatient.analyse(copyImage(photo))).rejects.toThrow(/timed out after 1 ms/);
+      expect(impatient.restarts).toBe(1);
+      // A request sent while the replacement warms up is refused at once, not left waiting.
+      await expect(impatient.analyse(copyImage(photo))).rejects.toThrow(/restarting/);
+
+      impatient.requestTimeoutMs = 30_000;
+      await impatient.settled();
+      const result = await impatient.analyse(copyImage(photo));
+      expect(result.faces).toHaveLength(1);
+      expect(impatient.restarts).toBe(1);
+    } finally {
+      await impatient.stop();
+    }
+  });
+});

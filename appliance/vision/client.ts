@@ -29,21 +29,45 @@ function spawnWorker(workerData: WorkerData): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
+export interface VisionWorkerOptions {
+  /**
+   * An analysis that takes longer than this is treated as a hung worker: the request fails, the
+   * worker is terminated and a new one is started. 10 s by default, far above the tens of
+   * milliseconds one frame takes, so only a real hang trips it.
+   */
+  requestTimeoutMs?: number;
+}
+
+interface Waiter {
+  resolve: (result: AnalyseResult) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 /**
  * The vision pipeline in a worker thread, so inference never blocks the main event loop (the watchdog
  * pings and MQTT keepalives live there). Requests are answered in order; the worker runs one at a time.
+ * A request that hangs gets the worker replaced, so one stuck inference cannot stop the gate for good.
  */
 export class VisionWorker {
   versions: Record<string, string> = {};
+  /** Workers replaced after a hung request since start. */
+  restarts = 0;
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: AnalyseResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Waiter>();
   private stopping = false;
+  private restarting: Promise<void> | undefined;
+  /** See `VisionWorkerOptions.requestTimeoutMs`; takes effect for requests sent after a change. */
+  requestTimeoutMs: number;
 
   constructor(
     private readonly settings: PipelineSettings,
     private readonly logger: Logger,
-  ) {}
+    options: VisionWorkerOptions = {},
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  }
 
   /** Start the worker and wait until its models are verified, loaded and warmed up. */
   async start(): Promise<void> {
@@ -72,9 +96,11 @@ export class VisionWorker {
     worker.on('message', (response: WorkerResponse) => this.settle(response));
     worker.on('error', (error) => {
       this.logger.error({ err: error }, 'vision worker failed');
-      this.failAll(error);
+      if (this.worker === worker) this.failAll(error);
     });
     worker.on('exit', (code) => {
+      // A worker replaced after a hung request exits after its successor started; it owns nothing then.
+      if (this.worker !== worker) return;
       if (!this.stopping) {
         this.logger.error({ code }, 'vision worker exited unexpectedly');
         this.failAll(new Error(`vision worker exited with code ${code}`));
@@ -97,6 +123,11 @@ export class VisionWorker {
     return this.send({ id, kind: 'decode-analyse', bytes: copy, label, options }, [copy.buffer as ArrayBuffer]);
   }
 
+  /** Resolve once a replacement started after a hung request is ready (at once when none is under way). */
+  async settled(): Promise<void> {
+    await this.restarting;
+  }
+
   get busy(): number {
     return this.pending.size;
   }
@@ -112,9 +143,12 @@ export class VisionWorker {
 
   private send(request: WorkerRequest, transfer: ArrayBuffer[]): Promise<AnalyseResult> {
     const worker = this.worker;
-    if (worker === undefined) return Promise.reject(new Error('vision worker is not running'));
+    if (worker === undefined || this.restarting !== undefined) {
+      return Promise.reject(new Error(this.restarting === undefined ? 'vision worker is not running' : 'vision worker is restarting'));
+    }
     return new Promise<AnalyseResult>((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject });
+      const timer = setTimeout(() => this.onTimeout(request.id), this.requestTimeoutMs);
+      this.pending.set(request.id, { resolve, reject, timer });
       worker.postMessage(request, transfer);
     });
   }
@@ -123,12 +157,43 @@ export class VisionWorker {
     const waiter = this.pending.get(response.id);
     if (waiter === undefined) return;
     this.pending.delete(response.id);
+    clearTimeout(waiter.timer);
     if (response.ok) waiter.resolve(response.result);
     else waiter.reject(revive(response.error));
   }
 
   private failAll(error: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
     this.pending.clear();
+  }
+
+  private onTimeout(id: number): void {
+    if (!this.pending.has(id) || this.restarting !== undefined || this.stopping) return;
+    this.restarts += 1;
+    this.logger.error(
+      { requestId: id, timeoutMs: this.requestTimeoutMs, restarts: this.restarts },
+      'vision worker did not answer in time; replacing it',
+    );
+    this.restarting = this.replaceWorker().finally(() => {
+      this.restarting = undefined;
+    });
+  }
+
+  private async replaceWorker(): Promise<void> {
+    const old = this.worker;
+    this.stopping = true;
+    this.failAll(new Error(`vision analysis timed out after ${this.requestTimeoutMs} ms`));
+    if (old !== undefined) await old.terminate();
+    this.worker = undefined;
+    this.stopping = false;
+    try {
+      await this.start();
+      this.logger.info({ restarts: this.restarts }, 'vision worker replaced');
+    } catch (error) {
+      this.logger.error({ err: error }, 'vision worker could not be restarted');
+    }
   }
 }
