@@ -146,7 +146,7 @@ async function parent(): Promise<void> {
     setup: {
       devices: deviceCount,
       eventsPerDevice: perDevice,
-      note: 'monitor in its own process; broker, 1,000 publisher connections and PostgreSQL (fsync on) on the same 2 cores; SQLite in WAL with synchronous=NORMAL; batches of up to 500 messages',
+      note: `monitor in its own process; broker, ${deviceCount} publisher connections and PostgreSQL (fsync on) on the same 2 cores; SQLite in WAL with synchronous=NORMAL; batches of up to 500 messages`,
     },
     results: results.map((result) => {
       const cpuUsPerEvent = (result.cpuMs * 1000) / result.events;
