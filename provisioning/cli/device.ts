@@ -18,13 +18,14 @@ export const TARGET_OPTIONS = {
 } as const;
 
 /**
- * Find the device: `--state` names the state folder, `--config` (or the default configuration file,
- * when it exists) supplies the state folder and any file paths it overrides. With `requireConfig`,
- * a missing or invalid configuration raises the loader's ConfigError, which lists every problem.
+ * Find the device: `--state` names the state folder, and the configuration (`--config`, or the
+ * default file) supplies the state folder and any file paths it overrides once it exists; before
+ * `provision configure` has written it, the state folder alone is used. With `requireConfig`, a
+ * missing or invalid configuration raises the loader's ConfigError, which lists every problem.
  */
 export function locateDevice(io: ProvisionIo, values: { state?: string; config?: string }, requireConfig = false): DeviceTarget {
   const configFile = values.config ?? DEFAULT_CONFIG_FILE;
-  const useConfig = requireConfig || values.config !== undefined || fs.existsSync(configFile);
+  const useConfig = requireConfig || fs.existsSync(configFile);
   const config = useConfig ? loadConfig(configFile, { locale: io.locale }) : undefined;
   if (values.state !== undefined) {
     // An explicit state folder wins; the configuration's own paths apply only to its own folder.

@@ -2,12 +2,17 @@ import fs from 'node:fs';
 
 import { parse } from 'yaml';
 
-import { isLocale, type Locale } from '../../appliance/i18n/locale.js';
+import { isLocale, resolveLocale, type Locale } from '../../appliance/i18n/locale.js';
 
-/** Whether the technician chose a language for this run: `--lang` on the command line or FACEGATE_LANG. */
-export function languageChosen(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+/**
+ * Whether the technician chose a language for this run: FACEGATE_LANG, or `--lang` among the
+ * process arguments. The CLI takes `--lang` out before a command sees its arguments, so a session
+ * language other than the one the POSIX locale gives also counts as chosen.
+ */
+export function languageChosen(sessionLocale: Locale, argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (env.FACEGATE_LANG !== undefined && env.FACEGATE_LANG !== '') return true;
-  return argv.some((arg) => arg === '--lang' || arg.startsWith('--lang='));
+  if (argv.some((arg) => arg === '--lang' || arg.startsWith('--lang='))) return true;
+  return sessionLocale !== resolveLocale(undefined, { ...env, FACEGATE_LANG: undefined });
 }
 
 /**

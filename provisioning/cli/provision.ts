@@ -71,7 +71,7 @@ export function createProvisionCommand(dependencies: ProvisionDependencies = {})
 
 /** `--lang` or FACEGATE_LANG first, then `device.locale` of the configuration, then the POSIX locale. */
 function chooseLocale(context: CliContext, argv: readonly string[], dependencies: ProvisionDependencies): ProvisionIo['locale'] {
-  const chosen = languageChosen(dependencies.argv ?? process.argv, dependencies.env ?? process.env);
+  const chosen = languageChosen(context.locale, dependencies.argv ?? process.argv, dependencies.env ?? process.env);
   if (chosen) return context.locale;
   const index = argv.findIndex((arg) => arg === '--config' || arg.startsWith('--config='));
   const file = index < 0 ? DEFAULT_CONFIG_FILE : argv[index]!.includes('=') ? argv[index]!.slice('--config='.length) : argv[index + 1];

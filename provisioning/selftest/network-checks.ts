@@ -95,7 +95,7 @@ async function connectOnce(config: FacegateConfig, commonName: string, logger: L
   return {
     id: 'broker',
     status: 'fail',
-    detail: { key: 'broker.failed', params: { url: broker.url, summary: diagnosis.summary } },
+    detail: { key: 'broker.failed', params: { url: broker.url, summary: diagnosis.summary.replace(/\s+/g, ' ').trim() } },
     fix: { key: `fix.broker.${diagnosis.kind}`, params: { ca: caFile, cn: commonName, host: broker.host, port: broker.port } },
   };
 }
