@@ -23,7 +23,7 @@ import { FrameLoop } from './frame-loop.js';
 import { GateActions } from './gate.js';
 import { doorOptionsFrom, gpioConfigFrom, pipelineSettingsFrom } from './hardware.js';
 import { Lifecycle } from './lifecycle.js';
-import { openRecognition } from './recognition.js';
+import { openRecognition, type Recognition } from './recognition.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -62,6 +62,7 @@ export class Daemon {
     gate: GateActions;
     loop: FrameLoop;
   }> = {};
+  private recognition: Recognition | undefined;
   private stopping: Promise<void> | undefined;
   private ready = false;
   private stepsDone = false;
@@ -108,6 +109,12 @@ export class Daemon {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Reload the gallery into the matcher (SIGHUP, `systemctl reload facegate`). */
+  reloadGallery(): { templates: number; subjects: number; rejected: number } {
+    if (this.recognition === undefined) throw new Error('the daemon has not opened its gallery yet');
+    return this.recognition.reload();
   }
 
   /** Seal and commit an event through the same path as the gate's decisions. */
@@ -163,6 +170,7 @@ export class Daemon {
     );
 
     const recognition = await step('gallery, matcher and calibration', () => openRecognition(config, log), (opened) => opened.close());
+    this.recognition = recognition;
 
     const worker = await step(
       'vision worker (warm-up)',

@@ -14,6 +14,11 @@ export interface Recognition {
   identifier: Identifier;
   /** Version string of the embedding model, as templates store it. */
   featureModel: string;
+  /**
+   * Read the gallery again and swap a freshly built matcher into the identifier, so workers enrolled
+   * or removed with the CLI while the daemon runs take effect without a restart.
+   */
+  reload(): { templates: number; subjects: number; rejected: number };
   close(): void;
 }
 
@@ -39,7 +44,24 @@ export async function openRecognition(config: FacegateConfig, logger: Logger): P
     const fields = { templates: matcher.size, subjects: matcher.subjectCount, threshold: Math.round(identifier.threshold() * 1000) / 1000, kernel: matcher.kernel };
     if (matcher.size === 0) logger.warn(fields, 'the gallery is empty: every face will be unknown');
     else logger.info(fields, 'gallery loaded into the matcher');
-    return { gallery, matcher, calibration, identifier, featureModel, close: () => gallery.close() };
+    const recognition: Recognition = {
+      gallery,
+      matcher,
+      calibration,
+      identifier,
+      featureModel,
+      reload: () => {
+        const fresh = gallery.loadTemplates({ modelVersion: featureModel });
+        const rebuilt = Matcher.fromTemplates(fresh.templates);
+        identifier.replaceMatcher(rebuilt);
+        recognition.matcher = rebuilt;
+        const counts = { templates: rebuilt.size, subjects: rebuilt.subjectCount, rejected: fresh.rejected.length };
+        logger.info(counts, 'gallery reloaded into the matcher');
+        return counts;
+      },
+      close: () => gallery.close(),
+    };
+    return recognition;
   } catch (error) {
     gallery.close();
     throw error;

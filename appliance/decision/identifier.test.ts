@@ -52,3 +52,26 @@ describe('Identifier', () => {
     expect(empty.identify(alice)).toMatchObject({ decision: 'unknown', best: undefined });
   });
 });
+
+describe('Identifier.replaceMatcher', () => {
+  it('searches the new gallery at once', () => {
+    const random = seededRandom(11);
+    const carol = randomUnitVector(random, DIMENSION);
+    const dave = randomUnitVector(random, DIMENSION);
+    const before = new Matcher({ dimension: DIMENSION });
+    before.add({ subjectId: 'carol', templateId: 'c1', embedding: carol });
+    const identifier = new Identifier({ matcher: before, calibration: calibration(), targetFpir: 0.01, minMargin: 0.05 });
+    expect(identifier.identify(dave).decision).toBe('unknown');
+    const thresholdForOne = identifier.threshold();
+
+    const after = new Matcher({ dimension: DIMENSION });
+    after.add({ subjectId: 'dave', templateId: 'd1', embedding: dave });
+    after.add({ subjectId: 'dave', templateId: 'd2', embedding: dave });
+    identifier.replaceMatcher(after);
+
+    expect(identifier.identify(dave).best?.subjectId).toBe('dave');
+    expect(identifier.identify(carol).decision).toBe('unknown');
+    expect(identifier.gallerySize).toBe(2);
+    expect(identifier.threshold()).toBeGreaterThan(thresholdForOne);
+  });
+});

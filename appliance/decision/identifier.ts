@@ -22,6 +22,12 @@ export class Identifier {
 
   constructor(private readonly options: IdentifierOptions) {}
 
+  /** Search `matcher` from now on, as after a gallery reload; searches are synchronous, so none sees a mix. */
+  replaceMatcher(matcher: Matcher): void {
+    this.options.matcher = matcher;
+    this.thresholdFor = -1;
+  }
+
   get gallerySize(): number {
     return this.options.matcher.size;
   }

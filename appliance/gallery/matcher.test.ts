@@ -69,7 +69,7 @@ function expectSameMatches(actual: SubjectMatch[], expected: SubjectMatch[]): vo
 
 describe('int8 dot kernel', () => {
   it('is valid WebAssembly with SIMD', () => {
-    expect(WebAssembly.validate(int8DotModuleBytes())).toBe(true);
+    expect((globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly.validate(int8DotModuleBytes())).toBe(true);
   });
 
   it('computes exact integer dot products', () => {

@@ -35,7 +35,17 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
     return isFacegateError(error) ? EXIT.setup : EXIT.failed;
   }
 
+  // SIGHUP (`systemctl reload facegate`) reloads the gallery after an enrolment or removal with the CLI.
+  const onReload = (): void => {
+    try {
+      daemon.reloadGallery();
+    } catch (error) {
+      logger.error({ err: error }, 'gallery reload failed; the matcher keeps the previous gallery');
+    }
+  };
+  process.on('SIGHUP', onReload);
   await waitForStopSignal(logger);
+  process.off('SIGHUP', onReload);
   await daemon.stop();
   return EXIT.ok;
 }
