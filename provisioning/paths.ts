@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DEFAULT_STATE_DIR } from '../appliance/common/paths.js';
 import type { FacegateConfig } from '../appliance/config/index.js';
 
-/** Where the daemon's systemd unit reads its configuration. */
+/** Configuration file the daemon's systemd unit reads. */
 export const DEFAULT_CONFIG_FILE = '/etc/facegate/facegate.yaml';
 
 export { DEFAULT_STATE_DIR };

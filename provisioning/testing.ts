@@ -13,7 +13,7 @@ import { siteCaPaths } from './pki/site-ca.js';
 
 // Helpers for the provisioning tests.
 
-/** A fresh folder under the system temporary folder; remove it with `fs.rmSync(dir, { recursive: true })`. */
+/** Create a fresh folder under the system temporary folder; remove it with `fs.rmSync(dir, { recursive: true })`. */
 export function tempDir(prefix = 'facegate-provision-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -59,7 +59,7 @@ export async function signWithDates(caDir: string, csrFile: string, out: string,
   }
 }
 
-/** A ProvisionIo that records what a subcommand prints, for tests. */
+/** Output streams and logger that record what a subcommand prints, for tests. */
 export interface CapturedIo extends ProvisionIo {
   out(): string;
   err(): string;
@@ -91,7 +91,7 @@ export function captureIo(options: { locale?: Locale; prompter?: Prompter; now?:
   };
 }
 
-/** A prompter that answers from a list; `onAsk` sees each question first (to press a simulated button, say). */
+/** Build a prompter that answers from a list; `onAsk` gets each question first, for example to press a simulated button. */
 export function scriptedPrompter(answers: readonly string[], onAsk?: (question: string) => void): Prompter & { questions: string[] } {
   const queue = [...answers];
   const questions: string[] = [];

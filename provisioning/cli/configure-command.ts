@@ -8,6 +8,7 @@ import { interview } from '../configure/interview.js';
 import { SETTINGS, parseSettingValue, settingForPath, settingOptions } from '../configure/settings.js';
 import { hasIdentity, readIdentity } from '../identity/identity.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, statePaths } from '../paths.js';
+import { describeCamera } from './device.js';
 import { printer, type ProvisionIo } from './io.js';
 import { commonMessages } from './messages/common.js';
 import { configureMessages } from './messages/configure.js';
@@ -30,15 +31,15 @@ export async function runConfigure(io: ProvisionIo, argv: string[]): Promise<num
   const draft = openDraft(file, now);
 
   const texts = values as unknown as Record<string, string | string[] | undefined>;
-  const given = SETTINGS.filter((setting) => texts[setting.option] !== undefined);
-  for (const setting of given) {
+  const givenSettings = SETTINGS.filter((setting) => texts[setting.option] !== undefined);
+  for (const setting of givenSettings) {
     const parsed = parseSettingValue(setting, texts[setting.option]!);
     if ('error' in parsed) throw new UsageError('provision', parsed.error);
     applySetting(draft, setting, parsed.value);
   }
   fillIdentity(draft);
 
-  const ask = values.interactive || (!values['non-interactive'] && given.length === 0 && io.prompter !== undefined);
+  const ask = values.interactive || (!values['non-interactive'] && givenSettings.length === 0 && io.prompter !== undefined);
   if (ask) {
     if (io.prompter === undefined) throw new UsageError('provision', '--interactive needs a terminal on standard input');
     await interview(io, io.prompter, draft);
@@ -82,10 +83,9 @@ function fillIdentity(draft: ReturnType<typeof openDraft>): void {
 function printSummary(io: ProvisionIo, config: FacegateConfig): void {
   const out = printer(io, configureMessages);
   const camera = config.camera;
-  const source = 'device' in camera ? camera.device : 'url' in camera ? camera.url.replace(/\/\/[^@/]*@/, '//') : 'path' in camera ? camera.path : `rpicam ${camera.cameraIndex}`;
   const relay = config.door.relay;
   out.say('configure.summary.device', { device: config.device.id, site: config.device.site, direction: config.device.direction, locale: config.device.locale });
-  out.say('configure.summary.camera', { camera: `${camera.type} ${source}`, width: camera.width, height: camera.height, fps: camera.fps });
+  out.say('configure.summary.camera', { camera: describeCamera(camera), width: camera.width, height: camera.height, fps: camera.fps });
   out.say('configure.summary.door', {
     gpio: config.door.gpio.type,
     relay: typeof relay.line === 'string' ? relay.line : `${relay.line.chip}:${relay.line.offset}`,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 
-import { loadConfig, type FacegateConfig } from '../../appliance/config/index.js';
+import { loadConfig, type CameraConfig, type FacegateConfig } from '../../appliance/config/index.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, statePaths, type StatePaths } from '../paths.js';
 import type { ProvisionIo } from './io.js';
 
@@ -11,6 +11,22 @@ export interface DeviceTarget {
   configFile: string;
 }
 
+/** Describe the camera input for summaries: its type and device, path or address without credentials. */
+export function describeCamera(camera: CameraConfig | FacegateConfig['camera']): string {
+  switch (camera.type) {
+    case 'v4l2':
+      return `v4l2 ${camera.device}`;
+    case 'rtsp':
+    case 'http':
+      return `${camera.type} ${camera.url.replace(/\/\/[^@/]*@/, '//')}`;
+    case 'file':
+    case 'folder':
+      return `${camera.type} ${camera.path}`;
+    case 'rpicam':
+      return `rpicam ${camera.cameraIndex}`;
+  }
+}
+
 /** `--state` and `--config`, shared by every subcommand that works on the device. */
 export const TARGET_OPTIONS = {
   state: { type: 'string' },
@@ -18,8 +34,8 @@ export const TARGET_OPTIONS = {
 } as const;
 
 /**
- * Find the device: `--state` names the state folder, and the configuration (`--config`, or the
- * default file) supplies the state folder and any file paths it overrides once it exists; before
+ * Find the device. `--state` names the state folder. Once the configuration (`--config`, or the
+ * default file) exists, it supplies the state folder and any file paths it overrides; before
  * `provision configure` has written it, the state folder alone is used. With `requireConfig`, a
  * missing or invalid configuration raises the loader's ConfigError, which lists every problem.
  */

@@ -2,7 +2,7 @@ import type { Locale } from '../../appliance/i18n/locale.js';
 
 export const PROVISION_SUMMARY: Record<Locale, string> = {
   en: 'provision a device: identity, certificates, configuration, self-test, roster',
-  'zh-Hant': '佈建裝置：身分、憑證、設定、自我測試、名冊',
+  'zh-Hant': '佈建設備：身分、憑證、設定、自我測試、名冊',
   'zh-Hans': '部署设备：身份、证书、配置、自检、名册',
   pt: 'aprovisionar um dispositivo: identidade, certificados, configuração, autoteste, lista',
 };
@@ -61,13 +61,13 @@ Exit codes: 0 done, 1 input rejected or a check failed, 2 usage error,
 
 const zhHant = `用法：facegate provision 子指令 [選項]
 
-在裝置上依序執行：
+在設備上依序執行：
   init --site 場地 --device 編號 [--owner 使用者]
-        在裝置上產生簽章金鑰、TLS 金鑰及憑證簽署要求（tls/client.csr）。
-        金鑰不會離開裝置，也不會顯示。
+        在設備上產生簽章金鑰、TLS 金鑰及憑證簽署要求（tls/client.csr）。
+        金鑰不會離開設備，也不會顯示。
   install-cert --cert 檔案 --ca 檔案 --fleet-key 檔案 [--client-ca 檔案]
-        檢查裝置憑證（金鑰、CN、有效期、簽發者及用途），並與代理伺服器 CA
-        及管理平台公鑰一併安裝。任何檢查失敗都不會更改裝置。
+        檢查設備憑證（金鑰、CN、有效期、簽發者及用途），並與代理伺服器 CA
+        及管理平台公鑰一併安裝。任何檢查失敗都不會更改設備。
   configure [設定] [--interactive | --non-interactive]
         寫入設定檔（預設 /etc/facegate/facegate.yaml），以常駐程式相同的規則
         檢查；原有檔案保留為 檔案.<時間>.bak。在終端機上不帶設定執行時，會逐項
@@ -97,19 +97,19 @@ const zhHant = `用法：facegate provision 子指令 [選項]
         目前的金鑰。
   factory-reset [--yes-destroy-everything]
         覆寫並刪除金鑰、憑證、範本、待發佇列及名冊。此操作無法復原。
-        除非加上該選項，否則需要輸入裝置編號確認。
+        除非加上該選項，否則需要輸入設備編號確認。
 
 在存放場地 CA 的電腦（手提電腦或場地伺服器）上：
   ca --dir 目錄 [--name 名稱] [--days 天數] [--passphrase-file 檔案]
         為沒有 PKI 的場地建立小型場地 CA。
   sign 簽署要求 --ca-dir 目錄 [--out 檔案] [--days 天數] [--server --host 名稱 ...]
-        簽署裝置要求（用戶端憑證，預設 397 天），或加上 --server 為指定名稱
+        簽署設備要求（用戶端憑證，預設 397 天），或加上 --server 為指定名稱
         簽發代理伺服器憑證。
 
-所有裝置子指令都接受 --state 目錄（預設 /var/lib/facegate）及 --config 檔案
+所有設備子指令都接受 --state 目錄（預設 /var/lib/facegate）及 --config 檔案
 （預設 /etc/facegate/facegate.yaml）。語言：--lang，其次 FACEGATE_LANG，
 再其次設定中的 device.locale，最後是 POSIX 語系。
-結束代碼：0 完成，1 輸入被拒絕或檢查失敗，2 用法錯誤，4 裝置尚未設定。
+結束代碼：0 完成，1 輸入被拒絕或檢查失敗，2 用法錯誤，4 設備尚未設定。
 docs/provisioning.md 說明整個流程。`;
 
 const zhHans = `用法：facegate provision 子命令 [选项]

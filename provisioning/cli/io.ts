@@ -6,7 +6,7 @@ import type { MessageParams, Messages } from '../../appliance/i18n/translate.js'
 import { commonMessages } from './messages/common.js';
 import type { Prompter } from './prompt.js';
 
-/** What every provisioning subcommand gets: the technician's language, output streams, logger and prompt. */
+/** Context of every provisioning subcommand: the technician's language, output streams, logger and prompt. */
 export interface ProvisionIo {
   locale: Locale;
   logger: Logger;

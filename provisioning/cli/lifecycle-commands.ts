@@ -9,7 +9,7 @@ import { planFactoryReset, runFactoryReset } from '../lifecycle/factory-reset.js
 import { collectStatus, type DeviceStatusReport } from '../lifecycle/status.js';
 import { DEFAULT_STATE_DIR, statePaths } from '../paths.js';
 import { EXPIRY_WARNING_DAYS, isoDate } from '../pki/certificate.js';
-import { TARGET_OPTIONS, locateDevice, type DeviceTarget } from './device.js';
+import { TARGET_OPTIONS, describeCamera, locateDevice, type DeviceTarget } from './device.js';
 import { printer, type Printer, type ProvisionIo } from './io.js';
 import { lifecycleMessages, type LifecycleMessageKey } from './messages/lifecycle.js';
 
@@ -69,9 +69,7 @@ function problems(report: DeviceStatusReport): boolean {
 
 function configSummary(config: FacegateConfig | undefined): Record<string, string> | undefined {
   if (config === undefined) return undefined;
-  const camera = config.camera;
-  const where = 'device' in camera ? camera.device : 'path' in camera ? camera.path : 'url' in camera ? camera.url.replace(/\/\/[^@/]*@/, '//') : `#${camera.cameraIndex}`;
-  return { direction: config.device.direction, camera: `${camera.type} ${where}`, gpio: config.door.gpio.type, broker: config.mqtt.url };
+  return { direction: config.device.direction, camera: describeCamera(config.camera), gpio: config.door.gpio.type, broker: config.mqtt.url };
 }
 
 function printIdentity(out: Printer<LifecycleMessageKey>, report: DeviceStatusReport, target: DeviceTarget): void {

@@ -5,9 +5,9 @@ import { parse } from 'yaml';
 import { isLocale, resolveLocale, type Locale } from '../../appliance/i18n/locale.js';
 
 /**
- * Whether the technician chose a language for this run: FACEGATE_LANG, or `--lang` among the
- * process arguments. The CLI takes `--lang` out before a command sees its arguments, so a session
- * language other than the one the POSIX locale gives also counts as chosen.
+ * Check whether the technician chose a language for this run: FACEGATE_LANG, or `--lang` among
+ * the process arguments. The CLI removes `--lang` before a command gets its arguments, so a
+ * session language other than the POSIX locale's also counts as chosen.
  */
 export function languageChosen(sessionLocale: Locale, argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (env.FACEGATE_LANG !== undefined && env.FACEGATE_LANG !== '') return true;
@@ -16,7 +16,7 @@ export function languageChosen(sessionLocale: Locale, argv: readonly string[], e
 }
 
 /**
- * The technician's language: a language chosen for this run, then the device's configured
+ * Pick the technician's language: a language chosen for this run, then the device's configured
  * `device.locale`, then the POSIX locale (already in `sessionLocale` when nothing was chosen).
  */
 export function technicianLocale(sessionLocale: Locale, chosen: boolean, configLocale: Locale | undefined): Locale {

@@ -11,7 +11,7 @@ export interface Prompter {
 }
 
 /**
- * A prompter on a terminal (or any line stream). Lines are buffered, so answers typed ahead or
+ * Build a prompter on a terminal (or any line stream). Lines are buffered, so answers typed ahead or
  * piped in are kept in order; when the input ends, the pending and later questions reject.
  */
 export function streamPrompter(input: Readable, output: Writable): Prompter {

@@ -28,7 +28,7 @@ export interface ProvisionDependencies {
   selftest?: SelftestDependencies;
 }
 
-/** The `provision` command; tests build one with their own prompt, clock and simulated hardware. */
+/** Build the `provision` command; tests pass their own prompt, clock and simulated hardware. */
 export function createProvisionCommand(dependencies: ProvisionDependencies = {}): Command {
   const subcommands: Record<string, Subcommand> = {
     init: runInit,

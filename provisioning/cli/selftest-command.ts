@@ -11,7 +11,7 @@ import { commonMessages } from './messages/common.js';
 import { selftestMessages } from './messages/selftest.js';
 import type { Prompter } from './prompt.js';
 
-/** What tests replace in the self-test: the GPIO backend (a SimulatedGpio they drive) and the clock-sync probe. */
+/** Stand-ins a test gives the self-test: the GPIO backend (a SimulatedGpio it drives) and the clock-sync probe. */
 export interface SelftestDependencies {
   gpio?: () => GpioBackend;
   clock?: ClockSyncReaderOptions;

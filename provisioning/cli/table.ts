@@ -35,7 +35,7 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
   const widths = header.map((_, column) => Math.max(...all.map((row) => displayWidth(row[column] ?? ''))));
   const line = (row: readonly string[]): string =>
     row.map((cell, column) => (column === row.length - 1 ? cell : padEnd(cell, widths[column]!))).join('  ').trimEnd();
-  // The last column holds free text; its rule stops at the header's width plus a little.
+  // The last column is free text, so its rule stops 20 columns past the header.
   const rule = widths.map((width, column) => '-'.repeat(column === widths.length - 1 ? Math.min(width, displayWidth(header[column] ?? '') + 20) : width)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }

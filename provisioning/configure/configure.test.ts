@@ -22,7 +22,7 @@ const BASE = [
 ];
 
 describe('provision configure', () => {
-  it('writes a configuration the loader accepts', async () => {
+  it('writes a valid configuration', async () => {
     const file = path.join(root, 'a', 'facegate.yaml');
     const io = captureIo({ now });
     expect(await runConfigure(io, ['--config', file, '--state', path.join(root, 'a-state'), ...BASE])).toBe(0);
@@ -37,7 +37,7 @@ describe('provision configure', () => {
     expect(io.out()).toContain('relay on GPIO17 (active-low, 2500 ms pulse)');
   });
 
-  it('writes nothing when the result would not validate, and names the option for each problem', async () => {
+  it('rejects an invalid result, naming options', async () => {
     const file = path.join(root, 'b.yaml');
     const io = captureIo({ now });
     const args = [...BASE.filter((_, index) => index < BASE.indexOf('--broker')), '--broker', 'mqtts://evil.example.com', '--allowed-broker', 'broker.macau.example', '--pulse-ms', '40'];
@@ -50,7 +50,7 @@ describe('provision configure', () => {
     expect(io.err()).toContain(`Nothing was written to ${file}`);
   });
 
-  it('lists missing required settings in Traditional Chinese', async () => {
+  it('lists missing settings in Chinese', async () => {
     const file = path.join(root, 'c.yaml');
     const io = captureIo({ now, locale: 'zh-Hant' });
     expect(await runConfigure(io, ['--config', file, '--device', 'gate-01', '--non-interactive'])).toBe(1);
@@ -61,7 +61,7 @@ describe('provision configure', () => {
     expect(io.err()).toContain(`沒有寫入 ${file}`);
   });
 
-  it('edits an existing file in place, keeps its comments and backs it up', async () => {
+  it('edits in place with a backup', async () => {
     const file = path.join(root, 'd.yaml');
     expect(await runConfigure(captureIo({ now }), ['--config', file, ...BASE])).toBe(0);
     fs.writeFileSync(file, `# Site notes: gate by the loading bay\n${fs.readFileSync(file, 'utf8')}`);
@@ -82,7 +82,7 @@ describe('provision configure', () => {
     expect(io.out()).toContain(`The previous file is kept as ${backup}`);
   });
 
-  it('takes device and site from the identity made by init', async () => {
+  it('takes ids from the identity', async () => {
     const stateDir = path.join(root, 'with-identity');
     await initDevice({ paths: statePaths(stateDir), deviceId: 'gate-07', siteId: 'mo-cotai', owner: undefined, logger: captureIo().logger });
     const file = path.join(root, 'e.yaml');
@@ -91,7 +91,7 @@ describe('provision configure', () => {
     expect(loadConfig(file).device).toMatchObject({ id: 'gate-07', site: 'mo-cotai' });
   });
 
-  it('rejects option values that cannot be a value of their kind', async () => {
+  it('rejects malformed option values', async () => {
     await expect(runConfigure(captureIo({ now }), ['--config', path.join(root, 'f.yaml'), '--pulse-ms', 'long'])).rejects.toThrow(
       '--pulse-ms must be a whole number, got "long"',
     );
@@ -100,7 +100,7 @@ describe('provision configure', () => {
     );
   });
 
-  it('asks for each setting and asks again after an answer the daemon would reject', async () => {
+  it('asks again after a rejected answer', async () => {
     const file = path.join(root, 'interactive.yaml');
     const answers = [
       'gate-09', 'mo-taipa', 'sideways', 'out', '', // device, site, bad direction, direction, locale (default)

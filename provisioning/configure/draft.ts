@@ -54,7 +54,7 @@ export function applySetting(draft: ConfigDraft, setting: Setting, value: Parsed
   document.setIn(setting.path, value);
 }
 
-/** The draft as plain data, for validation. */
+/** Return the draft as plain data, for validation. */
 export function draftData(draft: ConfigDraft): unknown {
   return draft.document.toJS() ?? {};
 }

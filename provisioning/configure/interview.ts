@@ -99,7 +99,7 @@ function tryAnswer(io: ProvisionIo, draft: ConfigDraft, setting: Setting, text: 
   return problems.join('; ');
 }
 
-/** The validation problems of this setting's keys in the draft, formatted in the technician's language. */
+/** List the validation problems of this setting's keys in the draft, formatted in the technician's language. */
 function issuesAt(io: ProvisionIo, draft: ConfigDraft, setting: Setting): string[] {
   try {
     validateConfig(draftData(draft), { locale: io.locale, file: draft.file });
@@ -124,7 +124,7 @@ function printAllowedBrokers(io: ProvisionIo, draft: ConfigDraft): void {
   allowedBrokers(draft).forEach((pattern, index) => io.stdout.write(`${t('configure.brokerChoice', { number: index + 1, pattern })}\n`));
 }
 
-/** A number picks an entry of the allowlist: a host becomes `mqtts://host:8883`; a wildcard needs a whole address. */
+/** Resolve a number to an entry of the allowlist: a host becomes `mqtts://host:8883`, and a wildcard needs a whole address. */
 function resolveBrokerChoice(io: ProvisionIo, draft: ConfigDraft, text: string): { text: string } | { error: string } {
   if (!/^\d+$/.test(text)) return { text };
   const t = configureMessages.translator(io.locale);

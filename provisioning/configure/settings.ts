@@ -62,7 +62,7 @@ export const SETTINGS: readonly Setting[] = [
 /** Keys every camera type shares; the others are dropped when the camera type changes. */
 export const COMMON_CAMERA_KEYS = ['type', 'width', 'height', 'fps', 'stallTimeoutMs', 'startTimeoutMs', 'backoff'];
 
-/** The parseArgs options for every setting. */
+/** Build the parseArgs options for every setting. */
 export function settingOptions(): Record<string, { type: 'string'; multiple?: boolean }> {
   const options: Record<string, { type: 'string'; multiple?: boolean }> = {};
   for (const setting of SETTINGS) options[setting.option] = setting.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
@@ -72,7 +72,7 @@ export function settingOptions(): Record<string, { type: 'string'; multiple?: bo
 // The option that creates a whole missing section: the one key of it that has no default.
 const SECTION_OPTIONS: Record<string, string> = { device: 'device', camera: 'camera', door: 'relay', 'door.relay': 'relay', mqtt: 'broker', residency: 'allowed-broker' };
 
-/** The setting that writes `path`, or the closest one above or below it, for hints after a rejected configuration. */
+/** Find the setting that writes `path`, or the closest one above or below it, for hints after a rejected configuration. */
 export function settingForPath(path: string): Setting | undefined {
   const exact = SETTINGS.find((setting) => setting.path.join('.') === path);
   if (exact !== undefined) return exact;
@@ -84,9 +84,9 @@ export function settingForPath(path: string): Setting | undefined {
 export type ParsedValue = string | number | boolean | string[] | { chip: string; offset: number } | null;
 
 /**
- * Turn option text into the YAML value for its kind; null means "remove". Returns an error text
- * (in English, for the usage error) when the text cannot be a value of that kind at all; ranges
- * and allowed words are left to the configuration schema, which names the fix.
+ * Turn option text into the YAML value for its kind; null means "remove". Returns an English error
+ * text for the usage error when the text cannot be a value of that kind at all. Ranges and allowed
+ * words are left to the configuration schema, which names the fix.
  */
 export function parseSettingValue(setting: Setting, text: string | string[]): { value: ParsedValue } | { error: string } {
   if (setting.kind === 'list') {

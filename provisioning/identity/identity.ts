@@ -4,7 +4,7 @@ import { errorMessage } from '../../appliance/common/errors.js';
 import { provisionError } from '../i18n/errors.js';
 import type { StatePaths } from '../paths.js';
 
-/** `<stateDir>/identity.json`: who this device is. Written once by `provision init`; holds no secret. */
+/** Device identity in `<stateDir>/identity.json`, written by `provision init`; it contains no secret. */
 export interface DeviceIdentity {
   v: 1;
   deviceId: string;

@@ -19,7 +19,7 @@ export interface ResetPlan {
 
 /**
  * List what a factory reset destroys: every file below the state folder. Refuses a folder that is
- * a system folder or holds no facegate file, so a wrong `--state` cannot wipe something else.
+ * a system folder or contains no facegate file, so a wrong `--state` cannot wipe something else.
  */
 export function planFactoryReset(paths: StatePaths): ResetPlan {
   const stateDir = path.resolve(paths.stateDir);

@@ -16,7 +16,7 @@ import { shredFile } from './shred.js';
 const root = tempDir();
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-/** A device with an identity, one enrolled subject, two outbox events (one delivered) and a roster. */
+/** Create a device with an identity, one enrolled subject, two outbox events (one delivered) and a roster. */
 async function populatedDevice(name: string) {
   const stateDir = path.join(root, name);
   const paths = statePaths(stateDir);
@@ -78,7 +78,7 @@ describe('provision status', () => {
 
     const text = captureIo({ locale: 'zh-Hant' });
     expect(await runStatus(text, ['--state', stateDir])).toBe(0);
-    expect(text.out()).toContain('場地 mo-taipa 的裝置 gate-20');
+    expect(text.out()).toContain('場地 mo-taipa 的設備 gate-20');
     expect(text.out()).toContain('人臉庫：已登記 1 名員工，1 個範本');
     expect(text.out()).toContain('待發佇列：1 個事件等待傳送，0 個已隔離');
     expect(text.out()).toContain('名冊：2 名員工');
@@ -114,7 +114,7 @@ describe('provision factory-reset', () => {
     const io = captureIo({ locale: 'zh-Hant', prompter });
 
     expect(await runFactoryResetCommand(io, ['--state', stateDir])).toBe(0);
-    expect(prompter.questions[0]).toContain('輸入裝置編號 gate-23');
+    expect(prompter.questions[0]).toContain('輸入設備編號 gate-23');
     expect(fs.readdirSync(stateDir)).toEqual([]);
     expect(fs.readFileSync(keyWitness, 'utf8')).not.toBe(keyText);
     expect(io.out()).toContain('此操作無法復原');
@@ -123,7 +123,7 @@ describe('provision factory-reset', () => {
     await initDevice({ paths, deviceId: 'gate-23', siteId: 'mo-taipa', owner: undefined, logger: io.logger });
   });
 
-  it('runs unattended with --yes-destroy-everything, and refuses a folder that is not a state folder', async () => {
+  it('resets unattended, rejects other folders', async () => {
     const { stateDir } = await populatedDevice('gate-24');
     expect(await runFactoryResetCommand(captureIo(), ['--state', stateDir, '--yes-destroy-everything'])).toBe(0);
     expect(fs.readdirSync(stateDir)).toEqual([]);

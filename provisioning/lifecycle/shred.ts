@@ -8,7 +8,7 @@ const CHUNK_BYTES = 1 << 20;
  *
  * NOTE: on flash storage (SD cards, eMMC) and on journalling or copy-on-write file systems the old
  * blocks may survive an overwrite. What makes the data unreadable is that the keys are destroyed
- * with it: the gallery and key files are ciphertext or key material, and nothing else holds a copy.
+ * with it: the gallery and key files are ciphertext or key material, and no other copy exists.
  */
 export function shredFile(file: string): number {
   const stat = fs.lstatSync(file);

@@ -8,7 +8,7 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
 const DAY_MS = 86_400_000;
 
-/** What a technician needs to know about one certificate. */
+/** Summary of one certificate for the technician. */
 export interface CertificateSummary {
   subject: string;
   commonName: string | undefined;
@@ -178,8 +178,10 @@ function validityProblems(summary: CertificateSummary, now: Date, prefix: 'cert'
   return [];
 }
 
+const USAGE_NAMES: Record<string, string> = { [SERVER_AUTH_OID]: 'serverAuth', [CLIENT_AUTH_OID]: 'clientAuth' };
+
 function describeUsage(oids: string[]): string {
-  return oids.map((oid) => (oid === SERVER_AUTH_OID ? 'serverAuth' : oid === CLIENT_AUTH_OID ? 'clientAuth' : oid)).join(', ');
+  return oids.map((oid) => USAGE_NAMES[oid] ?? oid).join(', ');
 }
 
 /** `2025-06-01 08:00 UTC`: short, unambiguous, and the same in every locale. */
@@ -187,7 +189,7 @@ export function isoDate(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** One field of a subject as Node prints it (`CN=gate-01\nO=facegate`); undefined when absent or repeated. */
+/** Return one field of a subject as Node prints it (`CN=gate-01\nO=facegate`); undefined when absent or repeated. */
 export function subjectField(subject: string, field: string): string | undefined {
   const values = subject
     .split('\n')

@@ -5,7 +5,7 @@ import { errorMessage } from '../../appliance/common/errors.js';
 import { provisionError } from '../i18n/errors.js';
 import { openssl } from './openssl.js';
 
-/** A certificate signing request as `provision sign` sees it. */
+/** Certificate signing request, as `provision sign` reads it. */
 export interface CsrInfo {
   file: string;
   /** Subject fields in order, such as `[['O', 'facegate'], ['OU', 'macau-hq'], ['CN', 'gate-01']]`. */
@@ -28,7 +28,7 @@ export async function createCsr(options: { keyFile: string; deviceId: string; si
 }
 
 /**
- * Read a CSR and check its self-signature, which proves the requester holds the private key.
+ * Read a CSR and check its self-signature, which proves the requester has the private key.
  * Raises `provision.csr_unreadable` or `provision.csr_bad_signature` naming the file.
  */
 export async function readCsr(file: string): Promise<CsrInfo> {

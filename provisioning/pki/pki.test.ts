@@ -219,7 +219,7 @@ describe('installCertificates', () => {
     ]);
   });
 
-  it('rejects a CA file that holds a device certificate, and a file that is no certificate', () => {
+  it('rejects a bad CA file and a non-certificate', () => {
     const good = path.join(root, 'install-ok.crt');
     expect(rejection(() => install(device, good, { caFile: good })).problems.map((problem) => problem.code)).toEqual(['ca.not_ca', 'cert.untrusted']);
     expect(rejection(() => install(device, fleetKey)).problems.map((problem) => problem.code)).toEqual(['cert.unreadable']);

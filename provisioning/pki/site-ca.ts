@@ -41,7 +41,7 @@ export interface CreateCaOptions {
   passphraseFile?: string;
 }
 
-/** Create the CA key and self-signed certificate; refuses a folder that already holds a CA key. */
+/** Create the CA key and self-signed certificate; refuses a folder that already contains a CA key. */
 export async function createSiteCa(options: CreateCaOptions): Promise<CertificateSummary> {
   const paths = siteCaPaths(options.dir);
   if (fs.existsSync(paths.key)) throw provisionError('provision.ca_exists', { dir: options.dir });
@@ -119,8 +119,8 @@ export interface SignResult {
 
 /**
  * Sign a CSR with the site CA. A device CSR must carry a valid device id as its CN and gets a client
- * certificate; with `serverHosts` the result is a broker certificate for those names. Extensions the
- * CSR requests are ignored: the CA sets them.
+ * certificate. With `serverHosts` the result is a broker certificate for those names. The CA sets
+ * the extensions and ignores those the CSR requests.
  */
 export async function signCsr(options: SignOptions): Promise<SignResult> {
   const paths = siteCaPaths(options.caDir);
@@ -176,7 +176,7 @@ function extensions(server: boolean, hosts: string[]): string[] {
   return [...common, 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', `subjectAltName=${names.join(',')}`];
 }
 
-/** A positive 127-bit serial number, as RFC 5280 recommends for unpredictable serials. */
+/** Make a random positive serial number of up to 127 bits (RFC 5280 allows up to 20 octets). */
 function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = bytes[0]! & 0x7f;

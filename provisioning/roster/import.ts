@@ -24,7 +24,7 @@ export class RosterInvalidError extends FacegateError {
 
 /**
  * Validate a roster CSV and import it. A file with any invalid line imports nothing, so the roster
- * never holds half a file.
+ * never contains half a file.
  */
 export function importRosterFile(options: { file: string; stateDir: string; logger: Logger; now: Date; replace?: boolean }): ImportCounts & { total: number } {
   let text: string;

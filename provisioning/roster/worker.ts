@@ -18,7 +18,7 @@ export interface ConsentTrack {
 }
 
 /**
- * The consent track of a domicile. Mainland cross-border commuters get the PIPL track in Simplified
+ * Return the consent track of a domicile. Mainland cross-border commuters get the PIPL track in Simplified
  * Chinese; Macau residents and everyone else the Macau PDPA track, in Traditional Chinese for residents
  * and in English (Portuguese on request) for others.
  */

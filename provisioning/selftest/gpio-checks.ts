@@ -126,7 +126,7 @@ async function checkInputs(options: GpioCheckOptions): Promise<CheckResult[]> {
 
 /**
  * Check an input: at rest it must read inactive, then go active and back within the timeout. The
- * technician presses the button or opens the door; with simulated GPIO and no technician, the
+ * technician presses the button or opens the door. With simulated GPIO and no technician, the
  * check drives the simulated pin itself, so the debounce and change path still run.
  */
 async function checkInput(options: GpioCheckOptions, id: 'exit-button' | 'door-contact', lineOptions: InputLineOptions): Promise<CheckResult> {
@@ -145,8 +145,8 @@ async function checkInput(options: GpioCheckOptions, id: 'exit-button' | 'door-c
   const simulated = gpio instanceof SimulatedGpio && !operator.interactive;
   try {
     if (gpio instanceof SimulatedGpio) {
-      // Nothing is wired to a simulated pin, so it rests at its bias level; put the simulated
-      // button at released and the door at closed, as the real ones are when the test begins.
+      // Nothing is wired to a simulated pin, so it rests at its bias level. Release the simulated
+      // button and close the simulated door, as the real ones are when the test begins.
       gpio.setInput(lineOptions.label!, false);
       await sleep((lineOptions.debounceMs ?? 0) + 20);
     }
@@ -169,8 +169,9 @@ async function checkInput(options: GpioCheckOptions, id: 'exit-button' | 'door-c
       operator.instruct({ key: button ? 'do.exit-button' : 'do.door-contact', params: { seconds } });
     }
     if (await cycled) {
-      const key = simulated ? (button ? 'input.simulated' : 'contact.simulated') : button ? 'input.cycled' : 'contact.cycled';
-      return { id, status: 'pass', detail: { key, params } };
+      const driven = button ? 'input.simulated' : 'contact.simulated';
+      const seen = button ? 'input.cycled' : 'contact.cycled';
+      return { id, status: 'pass', detail: { key: simulated ? driven : seen, params } };
     }
     return { id, status: 'fail', detail: { key: button ? 'input.timeout' : 'contact.timeout', params }, fix };
   } finally {
@@ -178,7 +179,7 @@ async function checkInput(options: GpioCheckOptions, id: 'exit-button' | 'door-c
   }
 }
 
-/** Whether the simulated line recorded a `set` to active followed by a `set` back to inactive. */
+/** Check that the simulated line recorded a `set` to active followed by a `set` back to inactive. */
 function drivenOnAndOff(gpio: SimulatedGpio, label: string): boolean {
   const sets = gpio.transitions(label).filter((transition) => transition.cause === 'set');
   const on = sets.findIndex((transition) => transition.value);

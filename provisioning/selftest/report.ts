@@ -5,7 +5,7 @@ import { localiseError } from '../i18n/errors.js';
 import type { CheckResult } from './types.js';
 
 /**
- * The pass/fail table, then one "what to check" line for each failed or warned row, in the
+ * Format the pass/fail table, then one "what to check" line for each failed or warned row, in the
  * technician's language.
  */
 export function formatSelftestReport(results: readonly CheckResult[], locale: Locale): string {

@@ -20,7 +20,7 @@ const logs = captureLogs();
 
 beforeAll(async () => {
   await makeTestVideo(video, { framesEach: 10, fps: 15 });
-  // Stand-ins for timedatectl with each answer the real one gives; the check runs them as subprocesses.
+  // Stand-ins for timedatectl that print each state the real one reports; the check runs them as subprocesses.
   fs.writeFileSync(timedatectlYes, '#!/bin/sh\necho yes\n', { mode: 0o755 });
   fs.writeFileSync(timedatectlNo, '#!/bin/sh\necho no\n', { mode: 0o755 });
 });
@@ -56,7 +56,7 @@ function byId(results: CheckResult[]): Record<string, CheckResult> {
 }
 
 describe('runSelftest', () => {
-  it('passes every part of a working gate without a technician', async () => {
+  it('passes a working gate unattended', async () => {
     const gpio = new SimulatedGpio({ logger: logs.logger });
     const results = byId(await run({ config: config(), gpio }));
 
@@ -77,7 +77,7 @@ describe('runSelftest', () => {
     expect(button).toEqual([true, false]);
   });
 
-  it('asks the technician and fails what they did not see', async () => {
+  it('fails what the technician did not see', async () => {
     const gpio = new SimulatedGpio({ logger: logs.logger });
     const prompter = scriptedPrompter(['y', 'n', 'yes', 'y']);
     const io = captureIo({
@@ -103,7 +103,7 @@ describe('runSelftest', () => {
     expect(results['door-contact']).toMatchObject({ status: 'pass', detail: { key: 'contact.cycled' } });
   });
 
-  it('fails an input nobody presses within the timeout', async () => {
+  it('fails inputs nobody presses', async () => {
     const gpio = new SimulatedGpio({ logger: logs.logger });
     const operator: Operator = { interactive: true, confirm: async () => true, instruct: () => undefined, ready: async () => undefined };
     const results = byId(await run({ config: config(), gpio, operator, skip: new Set(['broker', 'camera', 'vision', 'clock']), inputTimeoutMs: 300 }));
@@ -111,7 +111,7 @@ describe('runSelftest', () => {
     expect(results['door-contact']).toMatchObject({ status: 'fail', detail: { key: 'contact.timeout' }, fix: { key: 'fix.contact' } });
   });
 
-  it('reports a missing line, a missing camera file and an unsynchronised clock with what to check', async () => {
+  it('explains each failure of a broken gate', async () => {
     const missing = path.join(root, 'no-such-video.mp4');
     const broken = config({ door: { relay: { line: 'GPIO99' } }, camera: { path: missing, startTimeoutMs: 1_000, backoff: { initialMs: 100 } } });
     const results = byId(await run({ config: broken, gpio: new SimulatedGpio({ logger: logs.logger }), skip: new Set(['broker', 'vision']), clock: { timedatectl: timedatectlNo } }));
@@ -134,7 +134,7 @@ describe('runSelftest', () => {
 });
 
 describe('formatSelftestReport', () => {
-  it('aligns columns with Chinese text and counts failures', () => {
+  it('aligns Chinese columns and counts failures', () => {
     const results: CheckResult[] = [
       { id: 'relay', status: 'pass', detail: { key: 'relay.confirmed', params: { ms: 600 } } },
       { id: 'clock', status: 'fail', detail: { key: 'clock.unknown' }, fix: { key: 'fix.clock' } },

@@ -30,9 +30,9 @@ export interface Note {
 export interface CheckResult {
   id: CheckId;
   status: CheckStatus;
-  /** What was found; without it the row shows the localised message of `error`. */
+  /** Finding of the check; without it the row shows the localised message of `error`. */
   detail?: Note;
-  /** What to check; every failed row has one. */
+  /** Advice on what to check; every failed row has one. */
   fix?: Note;
   /** The error behind a failure, when one was caught; its localised hint is printed after the fix. */
   error?: unknown;

@@ -68,8 +68,8 @@ describe('install-cert rejections', () => {
     expect(chinese.code).toBe(1);
     expect(chinese.stderr).toContain(`錯誤：憑證 ${cert('gate-02')} 未安裝；共有 2 個問題：`);
     expect(chinese.stderr).toContain('此憑證屬於另一把金鑰');
-    expect(chinese.stderr).toContain('此憑證簽發給 CN=gate-02，但本裝置是 gate-01');
-    expect(chinese.stderr).toContain('處理方法：裝置上沒有任何變更。');
+    expect(chinese.stderr).toContain('此憑證簽發給 CN=gate-02，但本設備是 gate-01');
+    expect(chinese.stderr).toContain('處理方法：設備上沒有任何變更。');
     expect(fs.existsSync(device.certificate)).toBe(false);
   });
 
@@ -140,7 +140,7 @@ describe('the technician language', () => {
 
   it('follows the POSIX locale when nothing else is set', async () => {
     const result = await cli(['provision', 'status', '--state', device.stateDir, '--config', path.join(dir, 'absent.yaml')], { LANG: 'zh_MO.UTF-8' });
-    expect(result.stdout).toContain('場地 mo-taipa 的裝置 gate-01');
+    expect(result.stdout).toContain('場地 mo-taipa 的設備 gate-01');
     expect(result.stdout).toContain('憑證：CN=gate-01');
   });
 

@@ -46,7 +46,7 @@ function expectOk(result: CliResult): void {
   expect(result.code, `exit ${result.code}\n${result.stdout}\n${result.stderr}`).toBe(0);
 }
 
-/** A key and a CSR made with openssl, standing in for the broker operator's and the fleet's own. */
+/** Make a key and a CSR with openssl, standing in for the broker operator's and the fleet's own. */
 async function keyAndCsr(name: string, commonName: string): Promise<{ key: string; csr: string }> {
   const key = path.join(dir, `${name}.key`);
   const csr = path.join(dir, `${name}.csr`);
@@ -74,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('provisioning from a blank device to publishing', () => {
-  it('issues the identity and certificates, configures and checks the device', async () => {
+  it('takes a blank device through every step', async () => {
     const init = run('provision', 'init', '--state', stateDir, '--site', 'mo-taipa', '--device', 'gate-01');
     expectOk(init);
     expect(init.stdout).toContain('Device gate-01 at site mo-taipa now has its identity.');
@@ -122,7 +122,7 @@ describe('provisioning from a blank device to publishing', () => {
     expect(selftest.stdout).toMatch(new RegExp(`Broker connection\\s+PASS\\s+connected to ${broker.url.replace(/[.]/g, '\\.')} as gate-01 in \\d+ ms`));
   });
 
-  it('starts the daemon on the provisioned device, and it publishes with the issued certificate', async () => {
+  it('daemon publishes with the issued certificate', async () => {
     const config = loadConfig(configFile);
     subscriber = connect(broker!.url, {
       protocolVersion: 5,
@@ -190,7 +190,7 @@ describe('provisioning from a blank device to publishing', () => {
     }
   });
 
-  it('never prints or logs a private key', () => {
+  it('never prints or logs a key', () => {
     const secrets = [
       path.join(stateDir, 'keys', 'device-signing-key.pem'),
       path.join(stateDir, 'tls', 'client.key'),

@@ -16,7 +16,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `facegate ARGS` from source in a child process, with LANG=C unless `env` says otherwise. */
+/** Run `facegate ARGS` from source in a child process, with LANG=C unless `env` sets another. */
 export function facegate(args: readonly string[], env: Record<string, string> = {}): CliResult {
   const base = { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '', FACEGATE_LANG: '' };
   const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
@@ -119,7 +119,7 @@ export async function startSiteBroker(options: SiteBrokerOptions): Promise<SiteB
   };
 }
 
-/** The user Mosquitto drops to when started as root; undefined when not root. */
+/** Return the user Mosquitto drops to when started as root; undefined when not root. */
 function mosquittoUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const entry = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === 'mosquitto');
@@ -127,7 +127,7 @@ function mosquittoUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-/** The base64 body of a PEM file, for checking that no output contains it. */
+/** Return the base64 body of a PEM file, for checking that no output contains it. */
 export function pemBody(file: string): string {
   return fs
     .readFileSync(file, 'utf8')
