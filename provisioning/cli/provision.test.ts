@@ -127,3 +127,22 @@ describe('provision selftest on a terminal', () => {
     expect(result.code).toBe(0);
   });
 });
+
+describe('provision rotate-keys', () => {
+  it('stages new keys and cancels them', async () => {
+    const state = path.join(root, 'rotate');
+    expect((await provision(['init', '--state', state, '--site', 'mo-taipa', '--device', 'gate-05'], 'en', {})).code).toBe(0);
+    const rotated = await provision(['rotate-keys', '--state', state], 'en', {});
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain('New keys are ready and wait for their certificate');
+    expect(rotated.stdout).toContain(`New certificate request: ${path.join(state, 'tls', 'client.csr')}`);
+    expect(fs.existsSync(path.join(state, 'tls', 'client.key.next'))).toBe(true);
+
+    const again = await provision(['rotate-keys', '--state', state], 'zh-Hant', {});
+    expect(again.stderr).toContain('上一次更換金鑰尚未完成；其金鑰已銷毀並重新產生');
+    const cancelled = await provision(['rotate-keys', '--state', state, '--cancel'], 'en', {});
+    expect(cancelled.stdout).toContain('The unfinished rotation was cancelled');
+    expect(fs.existsSync(path.join(state, 'tls', 'client.key.next'))).toBe(false);
+    expect(fs.existsSync(path.join(state, 'tls', 'client.key'))).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@ import { parseCommandArgs, parseIntegerOption } from '../../appliance/cli/args.j
 import { EXIT, UsageError } from '../../appliance/cli/context.js';
 import type { GpioBackend } from '../../appliance/gpio/types.js';
 import type { ClockSyncReaderOptions } from '../../appliance/telemetry/clock-sync.js';
-import { formatSelftestReport } from '../selftest/report.js';
+import { detailText, fixText, formatSelftestReport } from '../selftest/report.js';
 import { runSelftest } from '../selftest/run.js';
 import { SECTIONS, type Note, type Operator, type Section } from '../selftest/types.js';
 import { TARGET_OPTIONS, locateDevice } from './device.js';
@@ -62,8 +62,8 @@ export async function runSelftestCommand(io: ProvisionIo, argv: string[], depend
     const rows = results.map((result) => ({
       check: result.id,
       status: result.status,
-      detail: result.detail === undefined ? undefined : t(result.detail.key, result.detail.params),
-      fix: result.fix === undefined ? undefined : t(result.fix.key, result.fix.params),
+      detail: detailText(result, io.locale),
+      ...(result.status === 'fail' || result.status === 'warn' ? { fix: fixText(result, io.locale) } : {}),
     }));
     io.stdout.write(`${JSON.stringify(rows)}\n`);
   } else {

@@ -26,13 +26,15 @@ export function formatSelftestReport(results: readonly CheckResult[], locale: Lo
   return `${lines.join('\n')}\n`;
 }
 
-function detailText(result: CheckResult, locale: Locale): string {
+/** Return the row's finding in the technician's language. */
+export function detailText(result: CheckResult, locale: Locale): string {
   const t = selftestMessages.translator(locale);
   if (result.detail !== undefined) return t(result.detail.key, result.detail.params);
   return result.error === undefined ? '' : localiseError(result.error, locale).message;
 }
 
-function fixText(result: CheckResult, locale: Locale): string {
+/** Return what to check for the row, with the error's own hint, in the technician's language. */
+export function fixText(result: CheckResult, locale: Locale): string {
   const t = selftestMessages.translator(locale);
   const parts: string[] = [];
   if (result.fix !== undefined) parts.push(t(result.fix.key, result.fix.params));
