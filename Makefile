@@ -27,6 +27,7 @@ bench: build
 	bin/facegate bench liveness --spoof $(FACEGATE_TEST_DATA)/spoof
 	bin/facegate bench match --templates 1000,10000,100000
 	npx tsx bench/delivery.ts
+	npx tsx bench/gate.ts --seconds 40
 
 ## demo: the gate daemon on a short video, with a local broker, simulated GPIO and a fleet subscriber (needs make setup)
 demo:

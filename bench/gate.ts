@@ -9,7 +9,8 @@
  * - event commit → broker delivery: from the outbox commit to the broker's PUBACK, per event;
  * - sustained fps: frames analysed per second over the run, and frames the camera skipped;
  * - peak RSS of this process (the daemon, its vision worker thread and this harness; ffmpeg and
- *   Mosquitto are other processes and not counted).
+ *   Mosquitto are other processes and not counted), and then of `bin/facegate run` alone: the same
+ *   configuration in a process of its own for 15 s, read from its /proc status (VmHWM).
  *
  *   npx tsx bench/gate.ts [--seconds 40]     # writes bench/results/gate.json
  */
@@ -18,6 +19,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENROLLED, STRANGER, probePhoto } from '../demo/lib/cast.js';
 import { buildGateVideo } from '../demo/lib/video.js';
+import { spawn } from 'node:child_process';
+import YAML from 'yaml';
+import { PROJECT_ROOT } from '../appliance/common/paths.js';
 import { createGateFixture } from '../test/e2e/support/gate-fixture.js';
 import { percentile, round, runRecord, writeResult } from './record.js';
 
@@ -83,6 +87,8 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await run.daemon.stop();
 
+    const standaloneRssBytes = await measureStandaloneRss(path.join(fixture.dir, 'bench.yaml'), input, config.door);
+
     const grants = run.decisions.filter((entry) => entry.relayLatencyMs !== undefined).map((entry) => entry.relayLatencyMs!);
     const frameToDecision = run.analysed.map((frame) => frame.latencyMs);
     const result = {
@@ -107,12 +113,36 @@ async function main(): Promise<void> {
       eventsCommitted: run.committed.length,
       peakRssBytes: peakRssBytes(),
       rssBeforeDaemonBytes: rssBeforeDaemon,
+      daemonProcessPeakRssBytes: standaloneRssBytes,
     };
     const file = writeResult('gate', result);
     process.stdout.write(`${JSON.stringify({ ...result, run: undefined }, null, 2)}\nwritten to ${file}\n`);
   } finally {
     await fixture.cleanup();
   }
+}
+
+/**
+ * Run `bin/facegate run` on the same input in a process of its own for 15 s and return its peak RSS
+ * (VmHWM): the daemon's real footprint, without this harness and the in-process enrolment pipeline.
+ */
+async function measureStandaloneRss(configFile: string, input: object, door: object): Promise<number | null> {
+  fs.writeFileSync(configFile, YAML.stringify({ ...input, door }));
+  const child = spawn(path.join(PROJECT_ROOT, 'bin', 'facegate'), ['run', '--config', configFile], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, NOTIFY_SOCKET: '', WATCHDOG_USEC: '', FACEGATE_LOG_LEVEL: 'warn' },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  let peak: number | null = null;
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    peak = match === null ? null : Number(match[1]) * 1024;
+  } catch {
+    peak = null;
+  }
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return peak;
 }
 
 await main();
