@@ -29,7 +29,7 @@ export async function runSelftestCommand(io: ProvisionIo, argv: string[], depend
   });
   const skip = new Set<Section>();
   for (const item of (values.skip ?? []).flatMap((entry) => entry.split(',')).map((entry) => entry.trim()).filter((entry) => entry !== '')) {
-    if (!(SECTIONS as readonly string[]).includes(item)) throw new UsageError('provision', `--skip takes ${SECTIONS.join(', ')}; got "${item}"`);
+    if (!(SECTIONS as readonly string[]).includes(item)) throw new UsageError('provision', `invalid --skip section "${item}"; use ${SECTIONS.join(', ')}`);
     skip.add(item as Section);
   }
   const frames = parseIntegerOption('provision', 'frames', values.frames, 1, 600) ?? 30;
