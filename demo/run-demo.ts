@@ -22,6 +22,7 @@ import { generateEnvelopeKeys } from './lib/keys.js';
 import { fleetSubscriber, type EventSubscriber } from './lib/subscriber.js';
 import { buildGateVideo, type Segment } from './lib/video.js';
 import { describeEvent } from './format.js';
+import { recordConsentForTests } from '../appliance/consent/testing.js';
 
 const run = promisify(execFile);
 const DEVICE_ID = 'gate-01';
@@ -71,6 +72,8 @@ async function main(): Promise<number> {
     scenes.forEach((scene, index) => say(`   ${(GAP_S + index * (HOLD_S + GAP_S)).toFixed(1).padStart(4)} s  ${scene.label}`));
 
     say('4. Enrolment from other photos of each person: bin/facegate enroll');
+    // A real site records each worker's consent first (`facegate consent grant` or the kiosk); the demo has no roster.
+    await recordConsentForTests(stateDir, ENROLLED.map((member) => member.subjectId));
     await Promise.all(
       ENROLLED.map((member) =>
         run(FACEGATE, ['enroll', '--state', stateDir, '--subject', member.subjectId, '--name', member.displayName, ...enrolPhotos(dataDir, member).flatMap((photo) => ['--photo', photo])]).catch((error: { stderr?: string }) => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../common/paths.js';
 import { lfwPhoto, makeTempDir, writeTempFile } from '../../test/helpers/faces.js';
 import { EXIT } from './context.js';
+import { recordConsentForTests } from '../consent/testing.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -43,6 +44,7 @@ describe.skipIf(!BUILT)('bin/facegate (compiled; run npm run build first)', () =
 
   beforeAll(async () => {
     stateDir = makeTempDir('bin-state');
+    await recordConsentForTests(stateDir, ['w1', 'w2']);
     for (const [subject, person] of [['w1', 'aaron_peirsol'], ['w2', 'abdullah']] as const) {
       const run = await facegate(['enroll', '--subject', subject, '--photo', lfwPhoto(person), '--state', stateDir]);
       expect(run.code, run.stderr).toBe(EXIT.ok);

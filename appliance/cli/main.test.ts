@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { modelsDir } from '../common/paths.js';
+import { recordConsentForTests } from '../consent/testing.js';
 import { runCli, type CliRun } from '../../test/helpers/cli.js';
 import { lfwPhoto, makeTempDir, placeOnCanvas, sideBySide, writeTempFile } from '../../test/helpers/faces.js';
 import { EXIT } from './context.js';
@@ -30,6 +31,9 @@ beforeAll(async () => {
   files.pair = writeTempFile(workDir, 'pair.png', await sideBySide([lfwPhoto('aaron_peirsol', 1), lfwPhoto('al_gore')]));
   files.small = writeTempFile(workDir, 'far.png', await placeOnCanvas(lfwPhoto('al_gore'), { width: 640, height: 480, photoWidth: 80, photoHeight: 80 }));
   files.blurry = writeTempFile(workDir, 'blurry.png', await sharp(photo).blur(6).png().toBuffer());
+
+  // Enrolment needs recorded consent; these tests are about photos, so it is written directly.
+  await recordConsentForTests(stateDir, ['w1001', 'w1002', 'w1003', 'w2000', 'w2001', 'w2002', 'w2003', 'w2004', 'w3000']);
 
   // Enrol two workers through the CLI itself.
   for (const [subject, person] of [['w1001', 'aaron_peirsol'], ['w1002', 'abdullah']] as const) {

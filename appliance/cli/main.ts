@@ -8,11 +8,12 @@ import { galleryCommand } from './commands/gallery.js';
 import { modelsCommand } from './commands/models.js';
 import { benchCommand } from './commands/bench.js';
 import { auditCommand } from './commands/audit.js';
+import { consentCommand } from './commands/consent.js';
 import { fleetCommand } from '../../fleet/cli/fleet.js';
 import { runCommand } from './commands/run.js';
 import { provisionCommand } from '../../provisioning/cli/provision.js';
 
-const COMMANDS: Command[] = [runCommand, enrollCommand, identifyCommand, galleryCommand, modelsCommand, benchCommand, auditCommand, provisionCommand, fleetCommand];
+const COMMANDS: Command[] = [runCommand, enrollCommand, identifyCommand, galleryCommand, modelsCommand, benchCommand, auditCommand, consentCommand, provisionCommand, fleetCommand];
 
 const INTRO: Record<Locale, string> = {
   en: 'facegate: on-device face recognition for gates and attendance.\n\nUsage: facegate COMMAND [options]   (facegate COMMAND --help for details)\nGlobal options: --lang zh-Hant|zh-Hans|en|pt   --log-level LEVEL\n\nCommands:',

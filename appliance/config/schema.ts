@@ -332,6 +332,29 @@ const keysSchema = z
   })
   .describe('Keys for signing and sealing events.');
 
+const consentSchema = z
+  .strictObject({
+    controller: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Data controller named on the consent forms: the employer or site operator. Required before consent can be recorded.'),
+    contact: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('How workers reach the controller about their data (e-mail, phone or office), printed on the consent forms.'),
+    retentionDays: integer(1, 365)
+      .default(30)
+      .describe('Days within which templates of a worker who withdrew or left the roster are destroyed; stated on the consent forms.'),
+    withdrawalCheckS: integer(1, 50)
+      .default(10)
+      .describe('Seconds between the daemon\'s checks for withdrawn consent; a withdrawn worker leaves the matcher within this time.'),
+  })
+  .describe('Consent to facial recognition: who the forms name, and how soon a withdrawal takes effect.');
+
 export const configSchema = z
   .strictObject({
     device: z
@@ -356,6 +379,7 @@ export const configSchema = z
     residency: residencySchema,
     outbox: outboxSchema.prefault({}),
     keys: keysSchema.prefault({}),
+    consent: consentSchema.prefault({}),
     log: z
       .strictObject({
         level: z

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { FacegateError } from '../../common/errors.js';
+import { requireConsent } from '../../consent/service.js';
+import { ConsentStore } from '../../consent/store.js';
 import { DEFAULT_STATE_DIR } from '../../common/paths.js';
 import { validateSubjectId } from '../../gallery/validate.js';
 import { selectSingleFace } from '../../recognition/select-face.js';
 import { DEFAULT_LIVENESS_THRESHOLD, Recognizer, featureModelVersion } from '../../recognition/recognizer.js';
 import { decodeImage } from '../../vision/decode.js';
+import { commandLineActor, recordStandalone } from '../../audit/standalone.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
 import { warnRejectedRows } from '../warn-rejected.js';
@@ -24,6 +27,14 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
   if (values.photo === undefined || values.photo.length === 0) throw new UsageError('enroll', 'at least one --photo FILE is required');
   validateSubjectId(values.subject);
   const faceIndex = parseIntegerOption('enroll', 'face', values.face, 1, 50);
+
+  // Faces are processed only with recorded consent, so the check comes before any photo is read.
+  const consents = ConsentStore.open({ stateDir: values.state, logger: context.logger });
+  try {
+    requireConsent(consents, values.subject);
+  } finally {
+    consents.close();
+  }
 
   const recognizer = await Recognizer.open({ stateDir: values.state }, context.logger, { needCalibration: false });
   try {
@@ -74,6 +85,11 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
       quality: qualities,
     });
     context.logger.info({ subject: recognizer.gallery.pseudonymFor(values.subject), templates: ids.length }, 'subject enrolled');
+    await recordStandalone(
+      values.state,
+      { actor: commandLineActor(), action: 'enrolment.add', object: { kind: 'subject', id: values.subject }, outcome: 'success', detail: { templates: ids.length, added: values.add } },
+      context.logger,
+    );
     context.say('enroll.done', { subject: values.subject, templates: ids.length });
     return EXIT.ok;
   } finally {
@@ -92,8 +108,10 @@ export const enrollCommand: Command = {
   help: {
     en: `Usage: facegate enroll --subject ID --photo FILE [--photo FILE ...] [options]
 
-Checks every photo (one face, quality gate, liveness), then stores one encrypted
-template per photo under the subject's own key. Nothing is stored if any photo fails.
+Checks that the worker's consent to facial recognition is recorded and in force
+(\`facegate consent grant\`), then checks every photo (one face, quality gate, liveness)
+and stores one encrypted template per photo under the subject's own key. Nothing is
+stored if the consent is missing or any photo fails.
 
   --subject ID    worker id: 1-64 characters of A-Z a-z 0-9 . _ -
   --photo FILE    JPEG or PNG photo of the worker; repeat for several

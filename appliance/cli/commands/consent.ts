@@ -1,0 +1,258 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { FacegateError } from '../../common/errors.js';
+import { DEFAULT_STATE_DIR } from '../../common/paths.js';
+import { loadConfig } from '../../config/index.js';
+import { CONSENT_PURPOSE, type FormParties } from '../../consent/forms.js';
+import { consentMessages, type ConsentMessageKey } from '../../consent/messages.js';
+import { openConsent } from '../../consent/open.js';
+import { verifyReceipt } from '../../consent/receipt.js';
+import { CONFIRM_STEP, FACE_CONSENT_STEP } from '../../consent/service.js';
+import { ConsentStore, type ConsentStep } from '../../consent/store.js';
+import { validateSubjectId } from '../../gallery/validate.js';
+import { isLocale, type Locale } from '../../i18n/locale.js';
+import type { MessageParams } from '../../i18n/translate.js';
+import { loadPrivateKey, loadPublicKey } from '../../../protocol/keys.js';
+import { formatMacauTime } from '../../../protocol/wall-time.js';
+import { readIdentity } from '../../../provisioning/identity/identity.js';
+import { statePaths } from '../../../provisioning/paths.js';
+import { consentTrack } from '../../../provisioning/roster/worker.js';
+import { RosterStore } from '../../../provisioning/roster/store.js';
+import { parseCommandArgs, parseIntegerOption } from '../args.js';
+import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+
+const CLI_USER_AGENT = 'facegate-cli';
+
+const OPTIONS = {
+  subject: { type: 'string' },
+  witness: { type: 'string' },
+  'form-lang': { type: 'string' },
+  'accept-face-recognition': { type: 'boolean', default: false },
+  controller: { type: 'string' },
+  contact: { type: 'string' },
+  'retention-days': { type: 'string' },
+  'receipt-out': { type: 'string' },
+  'public-key': { type: 'string' },
+  config: { type: 'string' },
+  state: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+async function run(context: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('consent', argv, OPTIONS, true);
+  const [action, ...rest] = positionals;
+  const say = (key: ConsentMessageKey, params?: MessageParams): void => {
+    context.stdout.write(`${consentMessages.translate(context.locale, key, params)}\n`);
+  };
+  switch (action) {
+    case 'grant':
+      return grant(context, values, say);
+    case 'withdraw':
+      return withdraw(context, values, say);
+    case 'verify':
+      if (rest.length !== 1) throw new UsageError('consent', 'verify takes exactly one RECEIPT (a file, or - for standard input)');
+      return verify(rest[0]!, values, say);
+    case 'show':
+      if (rest.length !== 1) throw new UsageError('consent', 'show takes exactly one subject ID');
+      return show(context, rest[0]!, values, say);
+    default:
+      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT" or "show ID"');
+  }
+}
+
+/** Settings shared by grant and withdraw: state folder, identity, key and the form parties. */
+function deviceSettings(values: Values) {
+  const config = values.config === undefined ? undefined : loadConfig(values.config);
+  const stateDir = values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR;
+  const paths = statePaths(stateDir, config);
+  const identity = readIdentity(paths);
+  const retentionDays = parseIntegerOption('consent', 'retention-days', values['retention-days'], 1, 365) ?? config?.consent.retentionDays ?? 30;
+  const controller = values.controller ?? config?.consent.controller;
+  const contact = values.contact ?? config?.consent.contact;
+  return { stateDir, signingKey: paths.signingKey, deviceId: identity.deviceId, siteId: identity.siteId, controller, contact, retentionDays };
+}
+
+async function grant(context: CliContext, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
+  if (values.subject === undefined) throw new UsageError('consent', 'grant needs --subject ID');
+  if (values.witness === undefined) throw new UsageError('consent', 'grant needs --witness NAME, the technician who saw the worker consent');
+  validateSubjectId(values.subject);
+  const formLocale = values['form-lang'];
+  if (formLocale !== undefined && !isLocale(formLocale)) throw new UsageError('consent', `--form-lang must be zh-Hant, zh-Hans, en or pt, got "${formLocale}"`);
+  const settings = deviceSettings(values);
+  if (settings.controller === undefined || settings.contact === undefined) {
+    throw new FacegateError('consent.parties_missing', 'The consent forms need the data controller and its contact, and neither the configuration nor the command line sets both.', {
+      hint: 'Set consent.controller and consent.contact in the configuration (pass --config FILE), or pass --controller TEXT --contact TEXT.',
+    });
+  }
+  const parties: FormParties = { controller: settings.controller, contact: settings.contact, retentionDays: settings.retentionDays };
+
+  const roster = RosterStore.open({ stateDir: settings.stateDir, logger: context.logger });
+  const worker = (() => {
+    try {
+      return roster.list().find((entry) => entry.workerId === values.subject);
+    } finally {
+      roster.close();
+    }
+  })();
+  if (worker === undefined) {
+    throw new FacegateError('consent.not_on_roster', `Worker ${values.subject} is not on this device's roster.`, {
+      hint: 'Import the roster with `facegate provision roster import FILE` first; the roster gives the worker\'s domicile, which picks the consent forms.',
+      params: { subject: values.subject },
+    });
+  }
+  const track = consentTrack(worker.domicile);
+  const locale: Locale = (formLocale as Locale | undefined) ?? track.formLocale;
+
+  const opened = openConsent({
+    stateDir: settings.stateDir,
+    deviceId: settings.deviceId,
+    siteId: settings.siteId,
+    deviceKey: loadPrivateKey(settings.signingKey),
+    parties,
+    logger: context.logger,
+  });
+  try {
+    const step = (name: string): ConsentStep => ({ step: name, at: new Date(), ip: null, userAgent: CLI_USER_AGENT, deviceId: settings.deviceId, locale });
+    const steps: ConsentStep[] = [];
+    // The forms are printed in full so the technician can show or read them to the worker.
+    for (const form of opened.service.forms(track.law, locale)) {
+      say('form.header', { form: form.id, version: form.version, locale: form.locale, sha256: form.sha256 });
+      context.stdout.write(`${form.text}\n\n`);
+      steps.push(step(`form-shown:${form.id}`));
+    }
+    if (values['accept-face-recognition']) steps.push(step(FACE_CONSENT_STEP));
+    steps.push(step(CONFIRM_STEP));
+    const record = await opened.service.grant(
+      { subjectId: values.subject, law: track.law, method: 'cli', witness: values.witness, faceRecognitionAccepted: values['accept-face-recognition'], steps },
+      locale,
+    );
+    say('granted', { consent: record.id, subject: record.subjectId, law: record.law });
+    writeReceipt(context, values, say, record.receipt);
+    return EXIT.ok;
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Print the receipt, and write it to --receipt-out when given. */
+function writeReceipt(context: CliContext, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void, receipt: string): void {
+  context.stdout.write(`${receipt}\n`);
+  if (values['receipt-out'] === undefined) return;
+  writeFileSync(values['receipt-out'], `${receipt}\n`);
+  say('receipt.saved', { file: values['receipt-out'] });
+}
+
+async function withdraw(context: CliContext, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
+  if (values.subject === undefined) throw new UsageError('consent', 'withdraw needs --subject ID');
+  if (values.witness === undefined) throw new UsageError('consent', 'withdraw needs --witness NAME, the technician acting on the worker\'s request');
+  const settings = deviceSettings(values);
+  const opened = openConsent({
+    stateDir: settings.stateDir,
+    deviceId: settings.deviceId,
+    siteId: settings.siteId,
+    deviceKey: loadPrivateKey(settings.signingKey),
+    parties: { controller: settings.controller ?? '', contact: settings.contact ?? '', retentionDays: settings.retentionDays },
+    logger: context.logger,
+  });
+  try {
+    const result = await opened.service.withdraw({
+      subjectId: values.subject,
+      method: 'cli',
+      actor: { kind: 'technician', id: values.witness },
+      sourceAddress: null,
+    });
+    say('withdrawn', { consent: result.record.id, subject: values.subject, templates: result.templatesDestroyed });
+    writeReceipt(context, values, say, result.receipt);
+    return EXIT.ok;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function verify(receiptArg: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
+  if (values['public-key'] === undefined) throw new UsageError('consent', 'verify needs --public-key FILE, the device\'s signing public key');
+  const text = readFileSync(receiptArg === '-' ? 0 : receiptArg, 'utf8');
+  const { payload, kid } = await verifyReceipt(text, loadPublicKey(values['public-key']));
+  say('verify.ok', { kind: payload.kind, kid });
+  for (const [name, value] of Object.entries(payload)) {
+    if (name === 'kind') continue;
+    say('verify.field', { name, value: typeof value === 'string' ? value : JSON.stringify(value) });
+  }
+  return EXIT.ok;
+}
+
+async function show(context: CliContext, subjectId: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
+  validateSubjectId(subjectId);
+  const config = values.config === undefined ? undefined : loadConfig(values.config);
+  const store = ConsentStore.open({ stateDir: values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR, logger: context.logger });
+  try {
+    const history = store.history(subjectId).filter((record) => record.purpose === CONSENT_PURPOSE);
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify(history)}\n`);
+      return EXIT.ok;
+    }
+    if (history.length === 0) {
+      say('show.none', { subject: subjectId });
+      return EXIT.ok;
+    }
+    const t = consentMessages.translator(context.locale);
+    for (const record of history) {
+      const status =
+        record.withdrawnAt === null
+          ? t('status.active')
+          : t('status.withdrawn', { at: formatMacauTime(record.withdrawnAt), method: record.withdrawalMethod ?? '', templates: record.templatesDestroyed ?? 0 });
+      say('show.consent', { consent: record.id, law: record.law, grantedAt: formatMacauTime(record.grantedAt), method: record.method, status });
+      for (const step of record.steps) {
+        say('show.step', { at: formatMacauTime(step.at), step: step.step, ip: step.ip ?? '-', userAgent: step.userAgent, locale: step.locale });
+      }
+    }
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+const HELP_EN = `Usage: facegate consent grant --subject ID --witness NAME [--accept-face-recognition] [options]
+       facegate consent withdraw --subject ID --witness NAME [options]
+       facegate consent verify RECEIPT --public-key FILE
+       facegate consent show ID [--json] [--state DIR]
+
+grant     prints the consent forms of the worker's track (chosen by the domicile on the roster)
+          in full, then records the consent the technician NAME witnessed, and prints the
+          receipt signed by the device key. --accept-face-recognition is the worker's separate,
+          explicit choice for facial recognition; without it nothing is recorded.
+withdraw  withdraws the worker's consent, destroys their templates by deleting their key, and
+          prints a signed withdrawal receipt. The running daemon drops the worker from its
+          matcher within consent.withdrawalCheckS seconds. PIN and badge keep working.
+verify    checks a receipt (a file, or - for standard input) offline against the device's
+          signing public key, and prints what it records.
+show      lists the worker's consents, withdrawn ones included, with every recorded step.
+
+  --form-lang LANG       language of the forms: zh-Hant, zh-Hans, en or pt (default: by domicile)
+  --controller TEXT      data controller named on the forms (default: consent.controller)
+  --contact TEXT         controller's contact (default: consent.contact)
+  --retention-days N     days stated on the forms (default: consent.retentionDays, 30)
+  --receipt-out FILE     also write the receipt to FILE
+  --config FILE          read the state folder and consent settings from this configuration
+  --state DIR            state directory (default /var/lib/facegate)
+
+Exit codes: 0 done, 1 rejected (no roster entry, consent missing or invalid receipt), 2 usage error.`;
+
+export const consentCommand: Command = {
+  name: 'consent',
+  summary: {
+    en: 'record, withdraw, list and verify workers\' consent to facial recognition',
+    'zh-Hant': '記錄、撤回、列出及驗證員工對人臉辨識的同意',
+    'zh-Hans': '记录、撤回、列出及验证员工对人脸识别的同意',
+    pt: 'registar, retirar, listar e verificar o consentimento ao reconhecimento facial',
+  },
+  help: {
+    en: HELP_EN,
+    // NOTE: the full help text is in English in every language for now; the summaries are translated.
+    'zh-Hant': HELP_EN,
+    'zh-Hans': HELP_EN,
+    pt: HELP_EN,
+  },
+  run,
+};
