@@ -198,7 +198,7 @@ describe('facegate rejected photos', () => {
     const run = await facegate('zh-Hant', 'enroll', '--subject', 'w2003', '--photo', files.blurry!);
     expect(run.code).toBe(EXIT.failed);
     expect(run.stderr).toContain('未通過品質檢查');
-    expect(run.stderr).toMatch(/too blurry \(sharpness \d+\.\d\)/);
+    expect(run.stderr).toMatch(/太模糊（清晰度 \d+\.\d）/);
   });
 
   it('stores nothing if a photo fails', async () => {

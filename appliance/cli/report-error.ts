@@ -12,6 +12,17 @@ function candidates(code: string): string[] {
   return keys;
 }
 
+/** Rebuild a quality rejection's `details` from its reason codes in the technician's language. */
+function localiseDetails(code: string, params: Record<string, string | number>, context: CliContext): Record<string, string | number> {
+  if (!code.startsWith('face.quality') || typeof params.reasons !== 'string') return params;
+  const parts = params.reasons
+    .split(',')
+    .map((reason) => `quality.${reason}`)
+    .filter((key) => cliMessages.has(key))
+    .map((key) => context.t(key as Parameters<CliContext['t']>[0], params));
+  return parts.length === 0 ? params : { ...params, details: parts.join(context.locale.startsWith('zh') ? '、' : ', ') };
+}
+
 /**
  * Print an error for the technician, localised where the catalog knows its code, and return the exit
  * code. Unexpected errors are also logged with their stack.
@@ -31,7 +42,7 @@ export function reportError(context: CliContext, error: unknown): number {
     const keys = candidates(error.code);
     const messageKey = keys.find((key) => cliMessages.has(key));
     const hintKey = [`${error.code}.hint`, ...keys.slice(1).map((key) => `${key}.hint`)].find((key) => cliMessages.has(key));
-    const params = { ...error.params };
+    const params = localiseDetails(error.code, { ...error.params }, context);
     // Keep the English detail when the localised template has no placeholder for it.
     const message = messageKey !== undefined && cliMessages.has(messageKey) ? t(messageKey, params) : error.message;
     const hint = hintKey !== undefined && cliMessages.has(hintKey) ? t(hintKey, params) : error.hint;

@@ -97,7 +97,7 @@ describe('selectSingleFace on synthetic results', () => {
     };
     const error = captureError(() => selectSingleFace(syntheticResult([syntheticFace(100, poor)]), 'dim.jpg'));
     expect(error.code).toBe('face.quality.too-blurry');
-    expect(error.params.reasons).toBe('too-blurry, too-dark');
+    expect(error.params.reasons).toBe('too-blurry,too-dark');
     expect(error.params.details).toBe('too blurry (sharpness 3.0), too dark (mean grey 25)');
     expect(error.message).toContain('dim.jpg');
   });

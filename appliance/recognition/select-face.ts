@@ -48,7 +48,17 @@ export function selectSingleFace(result: AnalyseResult, label: string, faceIndex
       .join(', ');
     throw new FacegateError(`face.quality.${q.reasons[0]}`, `the face in ${label} fails the quality gate: ${details}`, {
       hint: 'Use a sharper, well-lit photo taken from the front, with the face large in the frame.',
-      params: { file: label, reasons: q.reasons.join(', '), details },
+      params: {
+        file: label,
+        reasons: q.reasons.join(','),
+        details,
+        interEyePx: Math.round(q.interEyePx),
+        sharpness: q.sharpness.toFixed(1),
+        brightness: Math.round(q.brightness),
+        yaw: Math.round(q.pose.yaw),
+        pitch: Math.round(q.pose.pitch),
+        roll: Math.round(q.pose.roll),
+      },
     });
   }
   return face;
