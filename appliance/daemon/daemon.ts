@@ -24,6 +24,7 @@ import { GateActions } from './gate.js';
 import { doorOptionsFrom, gpioConfigFrom, pipelineSettingsFrom } from './hardware.js';
 import { Lifecycle } from './lifecycle.js';
 import { openRecognition, type Recognition } from './recognition.js';
+import { WithdrawalWatcher } from '../consent/watcher.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -171,6 +172,22 @@ export class Daemon {
 
     const recognition = await step('gallery, matcher and calibration', () => openRecognition(config, log), (opened) => opened.close());
     this.recognition = recognition;
+
+    await step(
+      'consent withdrawals',
+      () => {
+        const watcher = new WithdrawalWatcher({
+          stateDir: config.stateDir,
+          gallery: recognition.gallery,
+          reload: () => recognition.reload(),
+          intervalMs: config.consent.withdrawalCheckS * 1000,
+          logger: log,
+        });
+        watcher.start();
+        return watcher;
+      },
+      (watcher) => watcher.stop(),
+    );
 
     const worker = await step(
       'vision worker (warm-up)',
