@@ -30,10 +30,14 @@ export const AUDIT_ACTIONS = [
   'door.held-open',
   'service.start',
   'service.stop',
+  'config.load',
+  'gallery.reload',
+  'vision.restart',
+  'outbox.overflow',
 ] as const;
 
 export const ACTOR_KINDS = ['system', 'worker', 'technician', 'operator', 'auditor'] as const;
-export const OBJECT_KINDS = ['door', 'subject', 'consent', 'config', 'command', 'service', 'audit-log'] as const;
+export const OBJECT_KINDS = ['door', 'subject', 'consent', 'config', 'command', 'service', 'audit-log', 'gallery', 'outbox'] as const;
 export const OUTCOMES = ['success', 'failure', 'denied'] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

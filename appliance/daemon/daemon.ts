@@ -1,3 +1,4 @@
+import { AuditLog, AuditShipper } from '../audit/index.js';
 import { createCameraSource } from '../camera/index.js';
 import type { CameraSource } from '../camera/types.js';
 import { FacegateError } from '../common/errors.js';
@@ -17,6 +18,7 @@ import { ClockSyncMonitor, type ClockSyncReaderOptions } from '../telemetry/cloc
 import { LatencyWindow } from '../telemetry/latency-window.js';
 import { TelemetryReporter } from '../telemetry/reporter.js';
 import { VisionWorker } from '../vision/client.js';
+import { GateAudit, fileSha256 } from './audit-trail.js';
 import { EventRecorder, loadEventKeys, wireModelVersions, type RecordRequest } from './event-recorder.js';
 import type { DaemonEvents } from './events.js';
 import { FrameLoop } from './frame-loop.js';
@@ -40,7 +42,12 @@ export interface DaemonOptions {
   maxFaces?: number;
   /** Maximum time stop() gives the publisher to deliver the outbox; 10 s by default. */
   flushTimeoutMs?: number;
+  /** The configuration file, whose SHA-256 the `config.load` audit entry records. */
+  configFile?: string;
 }
+
+/** How often the daemon looks for a vision worker replaced after a hung analysis. */
+const VISION_RESTART_POLL_MS = 2_000;
 
 const PRUNE_INTERVAL_MS = 3_600_000;
 
@@ -59,6 +66,7 @@ export class Daemon {
     door: DoorController;
     outbox: Outbox;
     publisher: MqttPublisher;
+    audit: GateAudit;
     camera: CameraSource;
     gate: GateActions;
     loop: FrameLoop;
@@ -112,10 +120,22 @@ export class Daemon {
     return this.ready;
   }
 
-  /** Reload the gallery into the matcher (SIGHUP, `systemctl reload facegate`). */
+  /** The device audit log. */
+  get audit(): AuditLog {
+    return this.require('audit').log;
+  }
+
+  /** Reload the gallery into the matcher (SIGHUP, `systemctl reload facegate`); the audit log records the result. */
   reloadGallery(): { templates: number; subjects: number; rejected: number } {
     if (this.recognition === undefined) throw new Error('the daemon has not opened its gallery yet');
-    return this.recognition.reload();
+    try {
+      const result = this.recognition.reload();
+      this.parts.audit?.galleryReload(result);
+      return result;
+    } catch (error) {
+      this.parts.audit?.galleryReload({ error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
   }
 
   /** Seal and commit an event through the same path as the gate's decisions. */
@@ -128,7 +148,11 @@ export class Daemon {
     return this.require('gate').settled();
   }
 
-  /** Stop in reverse start order: the frame loop, the camera, the publisher (delivering what it can), the door, the outbox, the worker. */
+  /**
+   * Stop in reverse start order: the frame loop, the camera, the audit shipper (recording
+   * `service.stop` and queueing a last checkpoint), the publisher (delivering what it can), the
+   * door, the outbox, the worker.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('daemon stopping');
@@ -268,6 +292,35 @@ export class Daemon {
       },
     );
 
+    const gateAudit = await step(
+      'audit log and shipper',
+      () => {
+        const audit = AuditLog.attach({ outbox, siteId: config.device.site, logger: log, clock: () => clock.current() });
+        const shipper = new AuditShipper({ audit, outbox, logger: log, ...keys });
+        const trail = new GateAudit(audit, log.child({ module: 'audit' }));
+        const configFile = this.options.configFile ?? null;
+        trail.serviceStart({ firmware: this.options.firmware ?? FIRMWARE_VERSION, configFile, configSha256: configFile === null ? null : fileSha256(configFile) });
+        const removeOverflow = outbox.onOverflow((alarm) => trail.outboxOverflow(alarm));
+        let restartsSeen = worker.restarts;
+        const visionPoll = setInterval(() => {
+          if (worker.restarts === restartsSeen) return;
+          restartsSeen = worker.restarts;
+          trail.visionRestart(restartsSeen);
+        }, VISION_RESTART_POLL_MS);
+        visionPoll.unref();
+        // Started after the publisher, so it stops first and its last checkpoint is queued before the flush.
+        shipper.start();
+        this.parts.audit = trail;
+        return { trail, shipper, removeOverflow, visionPoll };
+      },
+      async ({ trail, shipper, removeOverflow, visionPoll }) => {
+        clearInterval(visionPoll);
+        removeOverflow();
+        trail.serviceStop(Math.round((performance.now() - this.startedAt) / 1000));
+        await shipper.stop();
+      },
+    );
+
     const camera = await step(
       'camera',
       async () => {
@@ -299,6 +352,7 @@ export class Daemon {
             models,
             clock: () => clock.current(),
             logger: log,
+            audit: gateAudit.trail.log,
           }),
           outbox,
           publisher,
@@ -306,6 +360,7 @@ export class Daemon {
           latencies,
           events: this.events,
           logger: log.child({ module: 'gate' }),
+          audit: gateAudit.trail,
         });
         gate.start();
         const decider = new GateDecider({

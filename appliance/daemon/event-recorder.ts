@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { AuditLog } from '../audit/index.js';
 import type { Logger } from '../common/logger.js';
 import type { Outbox, OutboxRow } from '../outbox/outbox.js';
 import type { ClockSyncState } from '../telemetry/clock-sync.js';
@@ -8,6 +9,7 @@ import { keyId, loadPrivateKey, loadPublicKey } from '../../protocol/keys.js';
 import { channelTopic } from '../../protocol/topics.js';
 import { Uuidv7Generator } from '../../protocol/uuidv7.js';
 import { formatMacauTime, monotonicNowMs } from '../../protocol/wall-time.js';
+import { auditDraftForEvent } from './audit-trail.js';
 
 /** The device's signing key and the fleet key events are encrypted to, with their key ids. */
 export interface EventKeys {
@@ -53,12 +55,15 @@ export interface EventRecorderOptions {
   models: Record<string, string>;
   clock: () => ClockSyncState;
   logger: Logger;
+  /** Audit log that gets one entry per event in the event's transaction; without it `auditEntryId` is null. */
+  audit?: AuditLog;
 }
 
 /**
  * Builds attendance events, seals them (JWS by the device key inside JWE to the fleet key) and
  * commits them to the outbox, which allocates the per-device sequence number in the same
- * transaction as the row.
+ * transaction as the row. With an audit log, the event's audit entry commits in that transaction
+ * too, and the event names it in `auditEntryId`.
  */
 export class EventRecorder {
   private readonly ids = new Uuidv7Generator();
@@ -72,6 +77,7 @@ export class EventRecorder {
   async record(request: RecordRequest): Promise<{ row: OutboxRow; event: AttendanceEvent }> {
     const { options } = this;
     let event: AttendanceEvent | undefined;
+    const auditEntryId = options.audit?.newEntryId() ?? null;
     const row = await options.outbox.enqueue({
       seal: async (seq) => {
         event = {
@@ -90,8 +96,7 @@ export class EventRecorder {
           direction: options.direction,
           doorActuated: request.doorActuated,
           models: options.models,
-          // NOTE: no audit log exists yet, so no audit entry is linked.
-          auditEntryId: null,
+          auditEntryId,
           ...(request.reason === undefined ? {} : { reason: request.reason }),
         };
         const payload = await sealEvent(event, {
@@ -102,6 +107,9 @@ export class EventRecorder {
         });
         return { id: event.eventId, topic: this.topic, payload };
       },
+      ...(options.audit === undefined
+        ? {}
+        : { within: (db, committed) => options.audit!.append(db, { ...auditDraftForEvent(event!), id: auditEntryId!, eventId: committed.id }) }),
     });
     return { row, event: event! };
   }

@@ -6,6 +6,7 @@ import type { MqttPublisher } from '../mqtt/publisher.js';
 import type { TypedEvents } from '../mqtt/typed-events.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { LatencyWindow } from '../telemetry/latency-window.js';
+import type { GateAudit } from './audit-trail.js';
 import type { EventRecorder, RecordRequest } from './event-recorder.js';
 import type { DaemonEvents } from './events.js';
 
@@ -19,6 +20,8 @@ export interface GateActionsOptions {
   latencies: LatencyWindow;
   events: TypedEvents<DaemonEvents>;
   logger: Logger;
+  /** Audit entries for door alarms and repeat grants; events get theirs through the recorder. */
+  audit?: GateAudit;
 }
 
 /**
@@ -36,10 +39,14 @@ export class GateActions {
   start(): void {
     const { door, publisher } = this.options;
     this.listen(door, 'exit', (exit) => this.track(this.onExit(exit)));
-    this.listen(door, 'forced', (event) => this.options.logger.error({ alarm: 'forced', wallTime: event.wallTime }, 'alarm: door forced open'));
-    this.listen(door, 'heldOpen', (event) =>
-      this.options.logger.error({ alarm: 'heldOpen', openForMs: Math.round(event.openForMs), wallTime: event.wallTime }, 'alarm: door held open'),
-    );
+    this.listen(door, 'forced', (event) => {
+      this.options.logger.error({ alarm: 'forced', wallTime: event.wallTime }, 'alarm: door forced open');
+      this.options.audit?.doorForced(event.wallTime);
+    });
+    this.listen(door, 'heldOpen', (event) => {
+      this.options.logger.error({ alarm: 'heldOpen', openForMs: Math.round(event.openForMs), wallTime: event.wallTime }, 'alarm: door held open');
+      this.options.audit?.doorHeldOpen(event.openForMs, event.wallTime);
+    });
     this.listen(door, 'closed', (event) => {
       if (event.alarm !== undefined) this.options.logger.warn({ alarm: event.alarm, openForMs: Math.round(event.openForMs) }, 'door closed; alarm cleared');
     });
@@ -109,6 +116,7 @@ export class GateActions {
 
     if (decision.repeat) {
       logger.info({ trackId: decision.trackId, subject, doorActuated }, 'repeat grant within the debounce time: no new attendance event');
+      this.options.audit?.repeatGrant(subject, doorActuated);
       return;
     }
     const request: RecordRequest = {

@@ -1,6 +1,7 @@
 import { DEFAULT_STATE_DIR } from '../../common/paths.js';
 import { FacegateError } from '../../common/errors.js';
 import { Gallery } from '../../gallery/store.js';
+import { commandLineActor, recordStandalone } from '../../audit/standalone.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
 
@@ -35,6 +36,11 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
     }
     const removed = gallery.removeSubject(subject!);
     context.logger.info({ templates: removed.templates }, 'subject removed and its key destroyed');
+    await recordStandalone(
+      values.state,
+      { actor: commandLineActor(), action: 'enrolment.remove', object: { kind: 'subject', id: subject! }, outcome: 'success', detail: { templates: removed.templates } },
+      context.logger,
+    );
     context.say('gallery.removed', { subject: subject!, templates: removed.templates });
     return EXIT.ok;
   } finally {

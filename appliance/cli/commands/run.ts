@@ -28,7 +28,7 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
   });
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ config, logger });
+    daemon = await Daemon.start({ config, logger, configFile: values.config });
   } catch (error) {
     reportError(context, error);
     // Any FacegateError at start-up is a device that is not set up: keys, certificates, models, GPIO.

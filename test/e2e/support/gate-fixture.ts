@@ -32,7 +32,7 @@ export interface GateFixture {
   configInput(camera: ConfigInput['camera'], overrides?: Partial<ConfigInput>): ConfigInput;
   config(camera: ConfigInput['camera'], overrides?: Partial<ConfigInput>): FacegateConfig;
   /** Start a daemon in this process; stopped by cleanup() if the test does not stop it. */
-  startDaemon(config: FacegateConfig): Promise<RunningDaemon>;
+  startDaemon(config: FacegateConfig, options?: { configFile?: string }): Promise<RunningDaemon>;
   cleanup(): Promise<void>;
 }
 
@@ -93,7 +93,7 @@ export async function createGateFixture(options: FixtureOptions = {}): Promise<G
     subscriber,
     configInput,
     config: (camera, overrides) => validateConfig(configInput(camera, overrides)),
-    async startDaemon(config) {
+    async startDaemon(config, startOptions = {}) {
       const logs = captureLogs('debug');
       const daemon = await Daemon.start({
         config,
@@ -102,6 +102,7 @@ export async function createGateFixture(options: FixtureOptions = {}): Promise<G
         // No systemd here: the clock state must come out as unknown, not from this machine's tools.
         clockSync: { timedatectl: path.join(dir, 'no-timedatectl'), syncedFile: path.join(dir, 'no-sync-file') },
         flushTimeoutMs: 3_000,
+        ...(startOptions.configFile === undefined ? {} : { configFile: startOptions.configFile }),
       });
       running.push(daemon);
       const decisions: RunningDaemon['decisions'] = [];
