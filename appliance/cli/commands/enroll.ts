@@ -8,7 +8,6 @@ import { selectSingleFace } from '../../recognition/select-face.js';
 import { DEFAULT_LIVENESS_THRESHOLD, Recognizer, featureModelVersion } from '../../recognition/recognizer.js';
 import { decodeImage } from '../../vision/decode.js';
 import { commandLineActor, recordStandalone } from '../../audit/standalone.js';
-import { commandLineActor, recordStandalone } from '../../audit/standalone.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
 import { warnRejectedRows } from '../warn-rejected.js';
@@ -86,11 +85,6 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
       quality: qualities,
     });
     context.logger.info({ subject: recognizer.gallery.pseudonymFor(values.subject), templates: ids.length }, 'subject enrolled');
-    await recordStandalone(
-      values.state,
-      { actor: commandLineActor(), action: 'enrolment.add', object: { kind: 'subject', id: values.subject }, outcome: 'success', detail: { templates: ids.length, added: values.add } },
-      context.logger,
-    );
     await recordStandalone(
       values.state,
       { actor: commandLineActor(), action: 'enrolment.add', object: { kind: 'subject', id: values.subject }, outcome: 'success', detail: { templates: ids.length, added: values.add } },
