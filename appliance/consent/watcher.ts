@@ -16,7 +16,7 @@ export interface WithdrawalWatcherOptions {
 
 /**
  * Drops withdrawn workers from the running daemon. Withdrawal (CLI, kiosk or remote command) deletes
- * the worker's key in `gallery.db`, but the matcher still holds the decrypted templates in memory
+ * the worker's key in `gallery.db`, but the matcher still keeps the decrypted templates in memory
  * until it is rebuilt; this watcher polls the withdrawal queue in `consent.db` and rebuilds it.
  * It also finishes a withdrawal whose process stopped before deleting the key.
  */
