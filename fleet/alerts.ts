@@ -20,6 +20,7 @@ export const ALERT_KINDS = {
   'checkpoint.mismatch': { severity: 'critical', lasting: false },
   'outbox.backlog': { severity: 'warning', lasting: true },
   'clock.unsynced': { severity: 'warning', lasting: true },
+  'certificate.expiring': { severity: 'warning', lasting: true },
   'door.forced': { severity: 'critical', lasting: false },
   'door.held-open': { severity: 'warning', lasting: false },
   'envelope.rejected': { severity: 'critical', lasting: false },

@@ -5,6 +5,9 @@ import type { TopicParts } from '../protocol/topics.js';
 import type { AlertManager } from './alerts.js';
 import type { FleetStore } from './store.js';
 
+/** Days before expiry at which a device certificate raises `certificate.expiring`. */
+export const CERTIFICATE_ALERT_DAYS = 30;
+
 /**
  * Device online/offline state from the retained `status` messages (the device's own `online` and
  * `offline`, and the broker's Last Will `offline` with reason `connection-lost`), from telemetry,
@@ -59,6 +62,14 @@ export class Presence {
       await alerts.raise(sample.deviceId, 'outbox.backlog', `Device ${sample.deviceId} has ${sample.outboxDepth} undelivered messages (alert at ${outboxBacklog}).`, { depth: sample.outboxDepth });
     } else {
       await alerts.resolve(sample.deviceId, 'outbox.backlog');
+    }
+    if (sample.certDaysLeft !== undefined && sample.certDaysLeft !== null) {
+      if (sample.certDaysLeft < CERTIFICATE_ALERT_DAYS) {
+        const when = sample.certDaysLeft < 0 ? `expired ${-sample.certDaysLeft} days ago` : `expires in ${sample.certDaysLeft} days`;
+        await alerts.raise(sample.deviceId, 'certificate.expiring', `The TLS certificate of device ${sample.deviceId} ${when}; issue a new one with facegate provision sign.`, { daysLeft: sample.certDaysLeft });
+      } else {
+        await alerts.resolve(sample.deviceId, 'certificate.expiring');
+      }
     }
     if (sample.clock.state === 'unsynced') {
       await alerts.raise(sample.deviceId, 'clock.unsynced', `Device ${sample.deviceId} reports an unsynchronised clock; its attendance times may be wrong.`, { source: sample.clock.source ?? null });

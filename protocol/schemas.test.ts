@@ -48,6 +48,12 @@ describe('telemetry schema', () => {
     expect(telemetry.safeParse({ ...sample, cpuTempC: 61.2 }).success).toBe(true);
   });
 
+  it('takes optional certificate days', () => {
+    expect(telemetry.safeParse({ ...sample, certDaysLeft: 29 }).success).toBe(true);
+    expect(telemetry.safeParse({ ...sample, certDaysLeft: -3 }).success).toBe(true);
+    expect(telemetry.safeParse({ ...sample, certDaysLeft: null }).success).toBe(true);
+  });
+
   it.each([
     ['extra key', { frame: 'x' }],
     ['negative depth', { outboxDepth: -1 }],
@@ -56,6 +62,9 @@ describe('telemetry schema', () => {
     ['extra percentile', { latenciesMs: { detect: { p50: 1, p95: 2, p99: 3 } } }],
     ['uppercase stage', { latenciesMs: { Detect: { p50: 1, p95: 2 } } }],
     ['unknown clock state', { clock: { state: 'drifting' } }],
+    ['fractional certificate days', { certDaysLeft: 12.5 }],
+    ['certificate days as text', { certDaysLeft: '12' }],
+    ['certificate days beyond 100 years', { certDaysLeft: 36_501 }],
   ])('rejects %s', (_, change) => {
     expect(telemetry.safeParse({ ...sample, ...change }).success).toBe(false);
   });

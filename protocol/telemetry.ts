@@ -30,6 +30,11 @@ export const telemetry = z.strictObject({
   skippedFrames: nonNegativeInteger,
   /** Seconds since the daemon started. */
   uptimeS: z.number().min(0),
+  /**
+   * Whole days until the device's TLS client certificate expires (negative once it has expired),
+   * or null when the daemon could not read it. Absent from firmware that does not report it.
+   */
+  certDaysLeft: z.number().int().min(-36_500).max(36_500).nullable().optional(),
 });
 
 export type Telemetry = z.infer<typeof telemetry>;

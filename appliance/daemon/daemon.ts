@@ -415,6 +415,7 @@ export class Daemon {
             skippedFrames: () => camera.stats().framesSkipped,
             clock: () => clock.current(),
             stateDir: config.stateDir,
+            certificateFile: config.mqtt.certFile,
           },
         });
         telemetry.start();

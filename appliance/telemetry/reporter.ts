@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { TelemetrySample } from '../mqtt/publisher.js';
 import type { ClockSyncState } from './clock-sync.js';
 import type { LatencyWindow } from './latency-window.js';
+import { certificateExpiry } from '../../provisioning/pki/certificate.js';
 import { readCpuTemperature, readFreeDisk } from './system.js';
 
 /** Where the numbers of one telemetry message come from. */
@@ -17,6 +18,8 @@ export interface TelemetrySources {
   stateDir: string;
   /** Thermal zone file; the first zone by default. */
   thermalFile?: string;
+  /** Device TLS client certificate (PEM) whose days to expiry are reported; not reported without it. */
+  certificateFile?: string;
 }
 
 export interface TelemetryReporterOptions {
@@ -66,7 +69,19 @@ export class TelemetryReporter {
       clock: sources.clock(),
       skippedFrames: sources.skippedFrames(),
       uptimeS: Math.round((now - this.startedAtMs) / 1000),
+      ...(sources.certificateFile === undefined ? {} : { certDaysLeft: this.certificateDaysLeft(sources.certificateFile) }),
     };
+  }
+
+  /** Days until `file` expires, or null (logged) when it cannot be read or parsed. */
+  private certificateDaysLeft(file: string): number | null {
+    try {
+      // The schema bounds the field to 100 years either way; a longer-lived certificate reports the bound.
+      return Math.max(-36_500, Math.min(36_500, certificateExpiry(file).daysLeft));
+    } catch (error) {
+      this.options.logger.warn({ err: error, file }, 'reading the device certificate for telemetry failed; certDaysLeft is null');
+      return null;
+    }
   }
 
   private async report(): Promise<void> {
