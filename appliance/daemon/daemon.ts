@@ -27,6 +27,7 @@ import { doorOptionsFrom, gpioConfigFrom, pipelineSettingsFrom } from './hardwar
 import { Lifecycle } from './lifecycle.js';
 import { openRecognition, type Recognition } from './recognition.js';
 import { WithdrawalWatcher } from '../consent/watcher.js';
+import { RetentionPurger } from '../retention/purge.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -211,6 +212,16 @@ export class Daemon {
         return watcher;
       },
       (watcher) => watcher.stop(),
+    );
+
+    await step(
+      'retention purge',
+      () => {
+        const purger = new RetentionPurger({ stateDir: config.stateDir, gallery: recognition.gallery, reload: () => recognition.reload(), logger: log });
+        purger.start();
+        return purger;
+      },
+      (purger) => purger.stop(),
     );
 
     const worker = await step(
