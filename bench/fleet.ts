@@ -61,7 +61,13 @@ async function parent(): Promise<void> {
   const ids = Array.from({ length: deviceCount }, (_, i) => `sim-${String(i + 1).padStart(4, '0')}`);
 
   let started = performance.now();
-  const broker = await startBroker({ dir: path.join(dir, 'broker'), devices: ids.map((id) => ({ id, site: SITE })) });
+  // Every event reaches the one monitor at once. Mosquitto queues 1,000 per client by default and
+  // drops the rest of such a burst, so the monitor would wait for it forever.
+  const broker = await startBroker({
+    dir: path.join(dir, 'broker'),
+    devices: ids.map((id) => ({ id, site: SITE })),
+    maxQueuedMessages: deviceCount * perDevice + 1000,
+  });
   console.log(`broker with ${deviceCount} device certificates in ${Math.round(performance.now() - started)} ms`);
 
   const fleet = generateEncryptionKeyPair();
@@ -103,42 +109,52 @@ async function parent(): Promise<void> {
   console.log(`${clients.size} device connections in ${Math.round(performance.now() - started)} ms`);
 
   const results: ChildResult[] = [];
-  const stores: Array<{ name: string; store: { sqlite: string } | { postgres: string }; stop?: () => Promise<void> }> = [{ name: 'sqlite', store: { sqlite: path.join(dir, 'fleet.db') } }];
-  const unavailable = postgresUnavailable();
-  if (unavailable === undefined) {
-    const postgres = await startPostgres({ fsync: true });
-    stores.push({ name: 'postgres', store: { postgres: postgres.url }, stop: postgres.stop });
-  } else {
-    console.log(`PostgreSQL skipped: ${unavailable}`);
-  }
+  const stopStores: Array<() => Promise<void>> = [];
+  try {
+    const stores: Array<{ name: string; store: { sqlite: string } | { postgres: string } }> = [{ name: 'sqlite', store: { sqlite: path.join(dir, 'fleet.db') } }];
+    const unavailable = postgresUnavailable();
+    if (unavailable === undefined) {
+      const postgres = await startPostgres({ fsync: true });
+      stores.push({ name: 'postgres', store: { postgres: postgres.url } });
+      stopStores.push(postgres.stop);
+    } else {
+      console.log(`PostgreSQL skipped: ${unavailable}`);
+    }
 
-  for (const { name, store, stop } of stores) {
-    const pair = broker.clientCert('fleet');
-    const config = {
-      broker: { url: broker.url, caFile: broker.caFile, certFile: pair.cert, keyFile: pair.key, clientId: `bench-${name}`, shareGroup: `bench-${name}`, sessionExpirySeconds: 0 },
-      fleetKeys: [path.join(dir, 'fleet.pem')],
-      devices,
-      store,
-      http: { host: '127.0.0.1', port: 0 },
-    };
-    const configFile = path.join(dir, `fleet-${name}.json`);
-    fs.writeFileSync(configFile, JSON.stringify(config));
-    const child = fork(fileURLToPath(import.meta.url), ['--child', configFile, path.join(dir, 'sealed.json'), String(sealed.length), name], { execArgv: ['--import', 'tsx'] });
-    await message(child, 'ready');
-    for (const event of sealed) clients.get(event.deviceId)!.publish(event.topic, event.payload, { qos: 1 });
-    const result = (await message(child, 'done')) as ChildResult;
-    child.kill();
-    await stop?.();
-    results.push(result);
-    console.log(
-      `${name}: ${result.events} events in ${round(result.wallMs / 1000, 2)} s = ${Math.round((result.events / result.wallMs) * 1000)} events/s, ` +
-        `${Math.round((result.events / result.cpuMs) * 1000)} events per CPU-second`,
-    );
-  }
+    for (const { name, store } of stores) {
+      const pair = broker.clientCert('fleet');
+      const config = {
+        broker: { url: broker.url, caFile: broker.caFile, certFile: pair.cert, keyFile: pair.key, clientId: `bench-${name}`, shareGroup: `bench-${name}`, sessionExpirySeconds: 0 },
+        fleetKeys: [path.join(dir, 'fleet.pem')],
+        devices,
+        store,
+        http: { host: '127.0.0.1', port: 0 },
+      };
+      const configFile = path.join(dir, `fleet-${name}.json`);
+      fs.writeFileSync(configFile, JSON.stringify(config));
+      const child = fork(fileURLToPath(import.meta.url), ['--child', configFile, path.join(dir, 'sealed.json'), String(sealed.length), name], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      });
+      const watched = watchChild(child, name);
+      await watched.message('ready', READY_TIMEOUT_MS);
+      for (const event of sealed) clients.get(event.deviceId)!.publish(event.topic, event.payload, { qos: 1 });
+      const result = (await watched.message('done', doneTimeoutMs(sealed.length))) as ChildResult;
+      child.kill();
+      results.push(result);
+      console.log(
+        `${name}: ${result.events} events in ${round(result.wallMs / 1000, 2)} s = ${Math.round((result.events / result.wallMs) * 1000)} events/s, ` +
+          `${Math.round((result.events / result.cpuMs) * 1000)} events per CPU-second`,
+      );
+    }
 
-  for (const client of clients.values()) client.end(true);
-  await broker.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
+  } finally {
+    // Also on failure, so no broker, PostgreSQL server or temporary folder outlives the run.
+    for (const client of clients.values()) client.end(true);
+    for (const stop of stopStores) await stop().catch(() => undefined);
+    await broker.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 
   const record = runRecord('npx tsx bench/fleet.ts');
   const file = writeResult('fleet', {
@@ -171,16 +187,67 @@ async function parent(): Promise<void> {
   console.log(`wrote ${file}`);
 }
 
-function message(child: ChildProcess, type: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (value: { type: string; data?: unknown }) => {
-      if (value.type !== type) return;
-      child.off('message', onMessage);
-      resolve(value.data);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`benchmark child exited with ${code} while waiting for ${type}`)));
+const READY_TIMEOUT_MS = 120_000;
+/** The monitor gives up when no event was stored for this long. */
+const STALL_TIMEOUT_MS = 30_000;
+const STDERR_TAIL_LINES = 20;
+
+/** Time allowed for the ingest of `events`: a minute plus 20 ms per event (50 events/s, far below any run so far). */
+function doneTimeoutMs(events: number): number {
+  return 60_000 + events * 20;
+}
+
+/**
+ * Follow the monitor child from the moment it is forked, so an exit at any time (before or after
+ * `ready`) fails the wait that is under way, or the next one, with the child's last stderr lines.
+ */
+function watchChild(child: ChildProcess, name: string): { message(type: string, timeoutMs: number): Promise<unknown> } {
+  const tail: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    tail.splice(0, Math.max(0, tail.length - STDERR_TAIL_LINES));
   });
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    }),
+  );
+  const describeExit = (type: string): Error =>
+    new Error(
+      `the ${name} monitor process exited (code ${exit?.code ?? 'none'}, signal ${exit?.signal ?? 'none'}) while the benchmark waited for "${type}". ` +
+        `Its last stderr lines:\n${tail.join('\n') || '(none)'}`,
+    );
+
+  return {
+    message(type, timeoutMs) {
+      if (exit !== undefined) return Promise.reject(describeExit(type));
+      return new Promise((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onMessage = (value: { type: string; data?: unknown }): void => {
+          if (value.type !== type) return;
+          finish();
+          resolve(value.data);
+        };
+        const finish = (): void => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+        };
+        child.on('message', onMessage);
+        void exited.then(() => {
+          finish();
+          reject(describeExit(type));
+        });
+        timer = setTimeout(() => {
+          finish();
+          child.kill('SIGKILL');
+          reject(new Error(`the ${name} monitor process sent no "${type}" within ${timeoutMs} ms; it was killed. Its last stderr lines:\n${tail.join('\n') || '(none)'}`));
+        }, timeoutMs);
+      });
+    },
+  };
 }
 
 async function child(configFile: string, sealedFile: string, total: number, name: string): Promise<void> {
@@ -201,10 +268,23 @@ async function child(configFile: string, sealedFile: string, total: number, name
   const cpuStart = process.cpuUsage();
   let firstAt: number | undefined;
   process.send!({ type: 'ready' });
+  let lastCount = -1;
+  let lastProgressAt = performance.now();
   for (;;) {
     const stats = monitor.stats()!;
     if (firstAt === undefined && stats.received > 0) firstAt = performance.now();
-    if (stats.events.stored + stats.events.duplicates >= total) break;
+    const count = stats.events.stored + stats.events.duplicates;
+    if (count >= total) break;
+    if (count !== lastCount) {
+      lastCount = count;
+      lastProgressAt = performance.now();
+    } else if (performance.now() - lastProgressAt > STALL_TIMEOUT_MS) {
+      process.stderr.write(
+        `no event stored for ${STALL_TIMEOUT_MS / 1000} s: ${stats.events.stored} stored, ${stats.events.duplicates} duplicates, ` +
+          `${stats.received} messages received of ${total}; the broker may have dropped messages (max_queued_messages)\n`,
+      );
+      process.exit(1);
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const wallMs = performance.now() - firstAt!;

@@ -53,6 +53,12 @@ export interface StartBrokerOptions {
    * not at kill()). Off by default, so each start is a clean broker.
    */
   persistence?: boolean;
+  /**
+   * `max_queued_messages`: QoS 1 and 2 messages Mosquitto queues per client beyond those in
+   * flight; 1000 (Mosquitto's default) unless given. Mosquitto drops what exceeds it without
+   * telling the publisher, so a burst larger than this to one slow subscriber is lost for it.
+   */
+  maxQueuedMessages?: number;
 }
 
 export interface TestBroker {
@@ -115,7 +121,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
     if (runAs.owner !== undefined) fs.chownSync(persistenceDir, runAs.owner.uid, runAs.owner.gid);
   }
   const configFile = path.join(dir, 'mosquitto.conf');
-  const config = configText({ port, pki, aclFile, user: runAs.user, verbose: options.verbose ?? false, persistenceDir });
+  const config = configText({ port, pki, aclFile, user: runAs.user, verbose: options.verbose ?? false, persistenceDir, maxQueuedMessages: options.maxQueuedMessages });
   fs.writeFileSync(configFile, config, { mode: 0o644 });
 
   const executable = options.executable ?? process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
@@ -229,6 +235,7 @@ interface ConfigSettings {
   user: string | undefined;
   verbose: boolean;
   persistenceDir: string | undefined;
+  maxQueuedMessages: number | undefined;
 }
 
 function configText(settings: ConfigSettings): string {
@@ -244,6 +251,7 @@ function configText(settings: ConfigSettings): string {
     'log_dest stderr',
     ...logTypes.map((type) => `log_type ${type}`),
     'connection_messages true',
+    ...(settings.maxQueuedMessages === undefined ? [] : [`max_queued_messages ${settings.maxQueuedMessages}`]),
     `acl_file ${settings.aclFile}`,
     '',
     `listener ${settings.port} 127.0.0.1`,
