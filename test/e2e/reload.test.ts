@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENROLLED, enrolPhotos } from '../../demo/lib/cast.js';
 import { buildGateVideo } from '../../demo/lib/video.js';
 import { silentLogger } from '../../appliance/common/logger.js';
+import { DeviceAuditReader, type AuditEntry } from '../../appliance/audit/index.js';
 import { Gallery } from '../../appliance/gallery/store.js';
+import { runCli } from '../helpers/cli.js';
 import { createGateFixture, type GateFixture, type RunningDaemon } from './support/gate-fixture.js';
 import { enrolSubjects } from './support/enrol.js';
 
@@ -43,5 +45,30 @@ describe('gallery reload while running', () => {
     gallery.removeSubject(worker.subjectId);
     gallery.close();
     expect(run.daemon.reloadGallery()).toEqual({ templates: 0, subjects: 0, rejected: 0 });
+  });
+
+  it('audits reloads and a CLI removal', async () => {
+    const worker = ENROLLED[0]!;
+    await enrolSubjects(
+      fixture.stateDir,
+      [{ subjectId: worker.subjectId, displayName: worker.displayName, photos: enrolPhotos(fixture.dataDir, worker) }],
+      silentLogger(),
+    );
+    // The command opens the outbox database on connections of its own, as a second process would.
+    const removed = await runCli(['--log-level', 'silent', 'gallery', 'remove', worker.subjectId, '--state', fixture.stateDir]);
+    expect(removed.code).toBe(0);
+    run.daemon.reloadGallery();
+
+    const reader = DeviceAuditReader.open(fixture.stateDir);
+    const entries = reader.snapshot().entries as unknown as AuditEntry[];
+    reader.close();
+    const removal = entries.find((entry) => entry.action === 'enrolment.remove')!;
+    expect(removal.object).toEqual({ kind: 'subject', id: worker.subjectId });
+    expect(removal.actor.kind).toBe('technician');
+    const reloads = entries.filter((entry) => entry.action === 'gallery.reload');
+    expect(reloads).toHaveLength(4);
+    expect(reloads.at(-1)!.detail).toEqual({ templates: 0, subjects: 0, rejected: 0 });
+    expect(reloads.at(-1)!.seq).toBeGreaterThan(removal.seq);
+    expect(entries.map((entry) => entry.seq)).toEqual(entries.map((_, index) => index + 1));
   });
 });
