@@ -355,6 +355,16 @@ const consentSchema = z
   })
   .describe('Consent to facial recognition: who the forms name, and how soon a withdrawal takes effect.');
 
+const kioskSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Serve the enrolment and consent kiosk on the LAN.'),
+    host: z.string().min(1).default('0.0.0.0').describe('Address the kiosk listens on; 0.0.0.0 for every IPv4 interface.'),
+    port: integer(1, 65_535).default(8443).describe('TCP port of the kiosk (HTTPS).'),
+    certFile: absolutePath.optional().describe('PEM certificate the kiosk serves; it must allow server authentication. Unset: mqtt.certFile, which the site CA usually issues for client authentication only.'),
+    keyFile: absolutePath.optional().describe('PEM private key of certFile. Unset: mqtt.keyFile.'),
+  })
+  .describe('LAN kiosk where technicians start enrolments and workers give or withdraw consent.');
+
 export const configSchema = z
   .strictObject({
     device: z
@@ -380,6 +390,7 @@ export const configSchema = z
     outbox: outboxSchema.prefault({}),
     keys: keysSchema.prefault({}),
     consent: consentSchema.prefault({}),
+    kiosk: kioskSchema.prefault({}),
     log: z
       .strictObject({
         level: z

@@ -28,6 +28,7 @@ import { Lifecycle } from './lifecycle.js';
 import { openRecognition, type Recognition } from './recognition.js';
 import { WithdrawalWatcher } from '../consent/watcher.js';
 import { RetentionPurger } from '../retention/purge.js';
+import { startKiosk } from '../../provisioning/kiosk/start.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -250,6 +251,14 @@ export class Daemon {
       (opened) => opened.close(),
     );
     this.parts.outbox = outbox;
+
+    if (config.kiosk.enabled) {
+      await step(
+        'enrolment kiosk',
+        () => startKiosk({ config, outbox, gallery: recognition.gallery, deviceKey: keys.deviceSigningKey, logger: log }),
+        (kiosk) => kiosk.stop(),
+      );
+    }
 
     await step(
       'door and GPIO',

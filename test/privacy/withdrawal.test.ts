@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENROLLED } from '../../demo/lib/cast.js';
@@ -5,25 +8,81 @@ import { buildGateVideo } from '../../demo/lib/video.js';
 import { silentLogger } from '../../appliance/common/logger.js';
 import { openConsent } from '../../appliance/consent/open.js';
 import { recordConsentForTests } from '../../appliance/consent/testing.js';
+import { CredentialStore } from '../../appliance/fallback/credentials.js';
 import { loadPrivateKey } from '../../protocol/keys.js';
 import { DEVICE_ID, SITE_ID, createGateFixture, type GateFixture, type RunningDaemon } from '../e2e/support/gate-fixture.js';
 
-// A worker withdraws consent while the daemon runs: the daemon must drop them from its matcher
-// within 60 s, with no reload by hand.
+// A worker withdraws consent while the daemon runs, from the CLI's code path or from the daemon's
+// own kiosk: the daemon must drop them from its matcher within 60 s, with no reload by hand.
 
 const WITHDRAWAL_DEADLINE_MS = 60_000;
+
+/** Wait until the daemon logs that it dropped withdrawn workers; returns the time taken. */
+async function waitForDrop(run: RunningDaemon, startedAt: number, before: number): Promise<number | undefined> {
+  while (performance.now() - startedAt < WITHDRAWAL_DEADLINE_MS) {
+    if (run.logs.matching(/withdrawn workers dropped from the matcher/).length > before) return performance.now() - startedAt;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Send a request to the kiosk, trusting the test CA. */
+function kioskRequest(port: number, ca: Buffer, method: 'GET' | 'POST', target: string, cookie?: string, form?: Record<string, string>): Promise<{ status: number; body: string; cookie?: string }> {
+  const body = form === undefined ? undefined : new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: target,
+        method,
+        ca,
+        headers: { ...(cookie === undefined ? {} : { cookie }), ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: text, cookie: response.headers['set-cookie']?.[0]?.split(';')[0] }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
 
 describe('withdrawal while the daemon runs', () => {
   let fixture: GateFixture;
   let run: RunningDaemon;
   const worker = ENROLLED[0]!;
+  const kioskWorker = ENROLLED[1]!;
+  let kioskPort: number;
 
   beforeAll(async () => {
-    fixture = await createGateFixture({ enrol: [worker] });
-    await recordConsentForTests(fixture.stateDir, [worker.subjectId]);
+    fixture = await createGateFixture({ enrol: [worker, kioskWorker] });
+    await recordConsentForTests(fixture.stateDir, [worker.subjectId, kioskWorker.subjectId]);
+    const credentials = CredentialStore.open({ stateDir: fixture.stateDir, logger: silentLogger() });
+    credentials.setPin(kioskWorker.subjectId, '2468');
+    credentials.close();
+    kioskPort = await freePort();
     const video = path.join(fixture.dir, 'empty.mp4');
     await buildGateVideo(video, [{ photo: null, seconds: 1 }], { workDir: path.join(fixture.dir, 'stills') });
-    run = await fixture.startDaemon(fixture.config({ type: 'file', path: video, loop: true }, { consent: { withdrawalCheckS: 1 } }));
+    run = await fixture.startDaemon(fixture.config({ type: 'file', path: video, loop: true }, {
+        consent: { withdrawalCheckS: 1, controller: 'Test Employer Lda.', contact: 'privacy@example.test' },
+        // The device's MQTT certificate is for client authentication only, so the kiosk gets a server certificate.
+        kiosk: { enabled: true, host: '127.0.0.1', port: kioskPort, certFile: fixture.broker.pki.server.cert, keyFile: fixture.broker.pki.server.key },
+      }));
   });
 
   afterAll(async () => {
@@ -33,7 +92,7 @@ describe('withdrawal while the daemon runs', () => {
 
   it('drops the worker from the matcher', async () => {
     const loaded = run.logs.matching(/gallery (loaded into|reloaded into) the matcher/).at(-1);
-    expect(loaded?.subjects).toBe(1);
+    expect(loaded?.subjects).toBe(2);
 
     const opened = openConsent({
       stateDir: fixture.stateDir,
@@ -48,16 +107,29 @@ describe('withdrawal while the daemon runs', () => {
     await opened.close();
     expect(result.templatesDestroyed).toBeGreaterThan(0);
 
-    let dropped: number | undefined;
-    while (performance.now() - startedAt < WITHDRAWAL_DEADLINE_MS) {
-      if (run.logs.matching(/withdrawn workers dropped from the matcher/).length > 0) {
-        dropped = performance.now() - startedAt;
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const dropped = await waitForDrop(run, startedAt, 0);
     expect(dropped, 'the daemon did not drop the worker within 60 s').toBeDefined();
     // One check interval (1 s here) plus the reload; the default interval is 10 s.
+    expect(dropped!).toBeLessThan(5_000);
+    const reloaded = run.logs.matching(/gallery reloaded into the matcher/).at(-1);
+    expect(reloaded?.subjects).toBe(1);
+  });
+
+  it('withdraws through the daemon kiosk', async () => {
+    const ca = fs.readFileSync(fixture.broker.pki.caFile);
+    const page = await kioskRequest(kioskPort, ca, 'GET', '/withdraw?lang=zh-Hant');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('撤回同意');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const before = run.logs.matching(/withdrawn workers dropped from the matcher/).length;
+
+    const startedAt = performance.now();
+    const done = await kioskRequest(kioskPort, ca, 'POST', '/withdraw', page.cookie, { csrf, lang: 'zh-Hant', subject: kioskWorker.subjectId, pin: '2468' });
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('您的同意已撤回');
+
+    const dropped = await waitForDrop(run, startedAt, before);
+    expect(dropped, 'the daemon did not drop the worker within 60 s').toBeDefined();
     expect(dropped!).toBeLessThan(5_000);
     const reloaded = run.logs.matching(/gallery reloaded into the matcher/).at(-1);
     expect(reloaded?.subjects).toBe(0);
