@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -14,6 +15,8 @@ import { EXIT } from '../cli/context.js';
 import { Gallery } from '../gallery/store.js';
 import { CONSENT_PURPOSE, renderForm } from './forms.js';
 import { ConsentStore } from './store.js';
+import { CredentialStore } from '../fallback/credentials.js';
+import { TechnicianAccounts } from '../../provisioning/kiosk/technicians.js';
 
 const silent = pino({ level: 'silent' });
 let stateDir: string;
@@ -214,5 +217,38 @@ describe('enrolment and withdrawal', () => {
     expect(run.stdout).toMatch(/macau-pdpa {2}given .* by cli {2}withdrawn .* \(cli\), 2 template\(s\) destroyed/);
     expect(run.stdout).toContain('form-shown:macau-pdpa-notice');
     expect(run.stdout).toContain('face-recognition-consent');
+  });
+});
+
+/** Run the CLI in a child process with `input` on standard input, as a technician piping a secret. */
+function facegateWithInput(input: string, ...argv: string[]): { status: number | null; stderr: string } {
+  const code = "const { main } = await import('./appliance/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, '--', ...argv, '--state', stateDir, '--log-level', 'silent'], {
+    input,
+    encoding: 'utf8',
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
+    timeout: 30_000,
+  });
+  return { status: child.status, stderr: child.stderr };
+}
+
+describe('facegate consent technician and pin', () => {
+  it('sets a technician password from stdin', () => {
+    const run = facegateWithInput('a long kiosk password\n', 'consent', 'technician', '--user', 'tech.wong');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(EXIT.ok);
+    const accounts = TechnicianAccounts.forStateDir(stateDir);
+    expect(accounts.signIn('tech.wong', 'a long kiosk password')).toEqual({ ok: true });
+    expect(accounts.signIn('tech.wong', 'another password')).toEqual({ ok: false, reason: 'wrong-password' });
+  });
+
+  it('sets and rejects PINs from stdin', () => {
+    expect(facegateWithInput('7391\n', 'consent', 'pin', '--subject', 'w300').status).toBe(EXIT.ok);
+    const credentials = CredentialStore.open({ stateDir, logger: silent });
+    expect(credentials.checkPin('w300', '7391')).toBe(true);
+    credentials.close();
+    const short = facegateWithInput('12\n', 'consent', 'pin', '--subject', 'w300');
+    expect(short.status).toBe(EXIT.failed);
+    expect(short.stderr).toContain('must be 4 to 12 digits');
   });
 });

@@ -8,6 +8,7 @@ import { openConsent } from '../../consent/open.js';
 import { verifyReceipt } from '../../consent/receipt.js';
 import { CONFIRM_STEP, FACE_CONSENT_STEP } from '../../consent/service.js';
 import { ConsentStore, type ConsentStep } from '../../consent/store.js';
+import { CredentialStore } from '../../fallback/credentials.js';
 import { validateSubjectId } from '../../gallery/validate.js';
 import { isLocale, type Locale } from '../../i18n/locale.js';
 import type { MessageParams } from '../../i18n/translate.js';
@@ -17,6 +18,7 @@ import { readIdentity } from '../../../provisioning/identity/identity.js';
 import { statePaths } from '../../../provisioning/paths.js';
 import { consentTrack } from '../../../provisioning/roster/worker.js';
 import { RosterStore } from '../../../provisioning/roster/store.js';
+import { TechnicianAccounts } from '../../../provisioning/kiosk/technicians.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
 
@@ -35,6 +37,7 @@ const OPTIONS = {
   config: { type: 'string' },
   state: { type: 'string' },
   json: { type: 'boolean', default: false },
+  user: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -53,11 +56,15 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
     case 'verify':
       if (rest.length !== 1) throw new UsageError('consent', 'verify takes exactly one RECEIPT (a file, or - for standard input)');
       return verify(rest[0]!, values, say);
+    case 'technician':
+      return technicianPassword(context, values);
+    case 'pin':
+      return setPin(context, values);
     case 'show':
       if (rest.length !== 1) throw new UsageError('consent', 'show takes exactly one subject ID');
       return show(context, rest[0]!, values, say);
     default:
-      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT" or "show ID"');
+      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT", "show ID", "technician" or "pin"');
   }
 }
 
@@ -182,6 +189,37 @@ async function verify(receiptArg: string, values: Values, say: (key: ConsentMess
   return EXIT.ok;
 }
 
+/** Read the first line of standard input: a password or PIN is never given on the command line, where `ps` shows it. */
+function readSecretLine(): string {
+  return readFileSync(0, 'utf8').split('\n')[0]!.replace(/\r$/, '');
+}
+
+async function technicianPassword(context: CliContext, values: Values): Promise<number> {
+  if (values.user === undefined) throw new UsageError('consent', 'technician needs --user NAME; the password is read from standard input');
+  const config = values.config === undefined ? undefined : loadConfig(values.config);
+  const accounts = TechnicianAccounts.forStateDir(values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR);
+  try {
+    accounts.setPassword(values.user, readSecretLine());
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError('consent', error.message);
+    throw error;
+  }
+  context.logger.info({ user: values.user }, 'kiosk technician password set');
+  return EXIT.ok;
+}
+
+async function setPin(context: CliContext, values: Values): Promise<number> {
+  if (values.subject === undefined) throw new UsageError('consent', 'pin needs --subject ID; the PIN is read from standard input');
+  const config = values.config === undefined ? undefined : loadConfig(values.config);
+  const credentials = CredentialStore.open({ stateDir: values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR, logger: context.logger });
+  try {
+    credentials.setPin(values.subject, readSecretLine());
+  } finally {
+    credentials.close();
+  }
+  return EXIT.ok;
+}
+
 async function show(context: CliContext, subjectId: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
   validateSubjectId(subjectId);
   const config = values.config === undefined ? undefined : loadConfig(values.config);
@@ -217,6 +255,8 @@ const HELP_EN = `Usage: facegate consent grant --subject ID --witness NAME [--ac
        facegate consent withdraw --subject ID --witness NAME [options]
        facegate consent verify RECEIPT --public-key FILE
        facegate consent show ID [--json] [--state DIR]
+       facegate consent technician --user NAME [--state DIR]   < password
+       facegate consent pin --subject ID [--state DIR]          < PIN
 
 grant     prints the consent forms of the worker's track (chosen by the domicile on the roster)
           in full, then records the consent the technician NAME witnessed, and prints the
@@ -228,6 +268,10 @@ withdraw  withdraws the worker's consent, destroys their templates by deleting t
 verify    checks a receipt (a file, or - for standard input) offline against the device's
           signing public key, and prints what it records.
 show      lists the worker's consents, withdrawn ones included, with every recorded step.
+technician  sets a kiosk technician's password (at least 10 characters), read from
+          standard input and stored as an scrypt hash.
+pin       sets the worker's PIN (4 to 12 digits) for the keypad and kiosk withdrawal,
+          read from standard input and stored as an scrypt hash.
 
   --form-lang LANG       language of the forms: zh-Hant, zh-Hans, en or pt (default: by domicile)
   --controller TEXT      data controller named on the forms (default: consent.controller)
