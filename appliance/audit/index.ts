@@ -1,5 +1,6 @@
 export { AuditLog, type AuditDraft, type AuditHead, type AuditLogOptions, type ClockReading, type Unshipped } from './log.js';
 export { AuditShipper, type AuditShipperOptions } from './shipper.js';
+export { commandLineActor, deviceNamesFor, recordStandalone, type DeviceNames } from './standalone.js';
 export {
   AUDIT_ACTIONS,
   ACTOR_KINDS,

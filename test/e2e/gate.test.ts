@@ -119,6 +119,8 @@ describe('gate daemon end to end', () => {
       'keys',
       'clock sync',
       'gallery, matcher and calibration',
+      'consent withdrawals',
+      'retention purge',
       'vision worker (warm-up)',
       'outbox',
       'door and GPIO',
