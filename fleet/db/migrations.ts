@@ -140,7 +140,12 @@ CREATE TABLE rejections (
  * immediate transaction does the same.
  */
 export async function migrate(db: SqlDatabase, now = Date.now()): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS on PostgreSQL can both miss the
+  // table and one then fails on the catalog's unique index (pg_type_typname_nsp_index).
+  await db.transaction(async (tx) => {
+    if (db.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(7261636)');
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  });
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
