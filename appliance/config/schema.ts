@@ -365,6 +365,20 @@ const kioskSchema = z
   })
   .describe('LAN kiosk where technicians start enrolments and workers give or withdraw consent.');
 
+const fallbackSchema = z
+  .strictObject({
+    keypadDevice: absolutePath.optional().describe('PIN keypad that types like a keyboard: its input device, e.g. /dev/input/by-id/…-event-kbd.'),
+    badgeDevice: absolutePath.optional().describe('USB badge reader that types the badge number like a keyboard: its input device.'),
+    wiegand: z
+      .strictObject({
+        d0: gpioLineSchema.describe('GPIO input wired to the reader\'s DATA0 line.'),
+        d1: gpioLineSchema.describe('GPIO input wired to the reader\'s DATA1 line.'),
+      })
+      .optional()
+      .describe('Wiegand badge reader on two GPIO inputs (26- or 34-bit frames, parity checked).'),
+  })
+  .describe('PIN and badge entry for workers who do not use their face; unset inputs are not read.');
+
 export const configSchema = z
   .strictObject({
     device: z
@@ -391,6 +405,7 @@ export const configSchema = z
     keys: keysSchema.prefault({}),
     consent: consentSchema.prefault({}),
     kiosk: kioskSchema.prefault({}),
+    fallback: fallbackSchema.prefault({}),
     log: z
       .strictObject({
         level: z

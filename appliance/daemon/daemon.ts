@@ -23,12 +23,15 @@ import { EventRecorder, loadEventKeys, wireModelVersions, type RecordRequest } f
 import type { DaemonEvents } from './events.js';
 import { FrameLoop } from './frame-loop.js';
 import { GateActions } from './gate.js';
-import { doorOptionsFrom, gpioConfigFrom, pipelineSettingsFrom } from './hardware.js';
+import { doorOptionsFrom, gpioConfigFrom, lineSpecFrom, pipelineSettingsFrom } from './hardware.js';
 import { Lifecycle } from './lifecycle.js';
 import { openRecognition, type Recognition } from './recognition.js';
 import { WithdrawalWatcher } from '../consent/watcher.js';
 import { RetentionPurger } from '../retention/purge.js';
 import { startKiosk } from '../../provisioning/kiosk/start.js';
+import { FallbackAuthenticator } from '../fallback/authenticator.js';
+import { CredentialStore } from '../fallback/credentials.js';
+import { FallbackGate } from '../fallback/gate.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -417,6 +420,33 @@ export class Daemon {
         await gate.stop();
       },
     );
+
+    const { keypadDevice, badgeDevice, wiegand } = config.fallback;
+    if (keypadDevice !== undefined || badgeDevice !== undefined || wiegand !== undefined) {
+      await step(
+        'PIN and badge readers',
+        async () => {
+          const credentials = CredentialStore.open({ stateDir: config.stateDir, logger: log });
+          const fallback = new FallbackGate({
+            authenticator: new FallbackAuthenticator(credentials),
+            door: this.door,
+            gpio: this.gpio,
+            record: (request) => this.recordEvent(request),
+            pseudonymFor: (subjectId) => recognition.gallery.pseudonymFor(subjectId),
+            logger: log,
+            ...(keypadDevice === undefined ? {} : { keypadDevice }),
+            ...(badgeDevice === undefined ? {} : { badgeDevice }),
+            ...(wiegand === undefined ? {} : { wiegand: { d0: lineSpecFrom(wiegand.d0, undefined), d1: lineSpecFrom(wiegand.d1, undefined) } }),
+          });
+          await fallback.start();
+          return { fallback, credentials };
+        },
+        async ({ fallback, credentials }) => {
+          await fallback.stop();
+          credentials.close();
+        },
+      );
+    }
 
     await step(
       'health and watchdog',

@@ -9,6 +9,8 @@ import { silentLogger } from '../../appliance/common/logger.js';
 import { openConsent } from '../../appliance/consent/open.js';
 import { recordConsentForTests } from '../../appliance/consent/testing.js';
 import { CredentialStore } from '../../appliance/fallback/credentials.js';
+import { encodeTyping } from '../../appliance/fallback/hid.js';
+import { execFileSync } from 'node:child_process';
 import { loadPrivateKey } from '../../protocol/keys.js';
 import { DEVICE_ID, SITE_ID, createGateFixture, type GateFixture, type RunningDaemon } from '../e2e/support/gate-fixture.js';
 
@@ -68,20 +70,26 @@ describe('withdrawal while the daemon runs', () => {
   const worker = ENROLLED[0]!;
   const kioskWorker = ENROLLED[1]!;
   let kioskPort: number;
+  let badgeReader: string;
 
   beforeAll(async () => {
     fixture = await createGateFixture({ enrol: [worker, kioskWorker] });
     await recordConsentForTests(fixture.stateDir, [worker.subjectId, kioskWorker.subjectId]);
     const credentials = CredentialStore.open({ stateDir: fixture.stateDir, logger: silentLogger() });
     credentials.setPin(kioskWorker.subjectId, '2468');
+    credentials.addBadge(kioskWorker.subjectId, '80017');
     credentials.close();
     kioskPort = await freePort();
+    // A FIFO stands in for the badge reader's input device, so the test can swipe a badge later.
+    badgeReader = path.join(fixture.dir, 'badge-reader');
+    execFileSync('mkfifo', [badgeReader]);
     const video = path.join(fixture.dir, 'empty.mp4');
     await buildGateVideo(video, [{ photo: null, seconds: 1 }], { workDir: path.join(fixture.dir, 'stills') });
     run = await fixture.startDaemon(fixture.config({ type: 'file', path: video, loop: true }, {
         consent: { withdrawalCheckS: 1, controller: 'Test Employer Lda.', contact: 'privacy@example.test' },
         // The device's MQTT certificate is for client authentication only, so the kiosk gets a server certificate.
         kiosk: { enabled: true, host: '127.0.0.1', port: kioskPort, certFile: fixture.broker.pki.server.cert, keyFile: fixture.broker.pki.server.key },
+        fallback: { badgeDevice: badgeReader },
       }));
   });
 
@@ -134,5 +142,18 @@ describe('withdrawal while the daemon runs', () => {
     const reloaded = run.logs.matching(/gallery reloaded into the matcher/).at(-1);
     expect(reloaded?.subjects).toBe(0);
     expect(reloaded?.templates).toBe(0);
+  });
+
+  it('lets the withdrawn worker clock in by badge', async () => {
+    const before = run.committed.length;
+    fs.writeFileSync(badgeReader, encodeTyping('80017'));
+    const deadline = performance.now() + 10_000;
+    while (run.committed.length === before && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const event = run.committed.at(-1)?.event;
+    expect(event?.method).toBe('badge');
+    expect(event?.decision).toBe('granted');
+    expect(event?.doorActuated).toBe(true);
+    expect(event?.subject).toBe(fixture.pseudonyms.get(kioskWorker.subjectId));
+    expect(event?.scores).toEqual({});
   });
 });
