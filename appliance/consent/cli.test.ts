@@ -251,4 +251,12 @@ describe('facegate consent technician and pin', () => {
     expect(short.status).toBe(EXIT.failed);
     expect(short.stderr).toContain('must be 4 to 12 digits');
   });
+
+  it('assigns a badge', async () => {
+    const run = await facegate('consent', 'badge', '--subject', 'w300', '--badge', '12:3456');
+    expect(run.code).toBe(EXIT.ok);
+    const credentials = CredentialStore.open({ stateDir, logger: silent });
+    expect(credentials.subjectForBadge('12:3456')).toBe('w300');
+    credentials.close();
+  });
 });

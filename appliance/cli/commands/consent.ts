@@ -38,6 +38,7 @@ const OPTIONS = {
   state: { type: 'string' },
   json: { type: 'boolean', default: false },
   user: { type: 'string' },
+  badge: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -60,11 +61,13 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
       return technicianPassword(context, values);
     case 'pin':
       return setPin(context, values);
+    case 'badge':
+      return addBadge(context, values);
     case 'show':
       if (rest.length !== 1) throw new UsageError('consent', 'show takes exactly one subject ID');
       return show(context, rest[0]!, values, say);
     default:
-      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT", "show ID", "technician" or "pin"');
+      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT", "show ID", "technician", "pin" or "badge"');
   }
 }
 
@@ -220,6 +223,18 @@ async function setPin(context: CliContext, values: Values): Promise<number> {
   return EXIT.ok;
 }
 
+async function addBadge(context: CliContext, values: Values): Promise<number> {
+  if (values.subject === undefined || values.badge === undefined) throw new UsageError('consent', 'badge needs --subject ID and --badge ID (as the reader sends it, e.g. 12:3456 for Wiegand facility 12, card 3456)');
+  const config = values.config === undefined ? undefined : loadConfig(values.config);
+  const credentials = CredentialStore.open({ stateDir: values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR, logger: context.logger });
+  try {
+    credentials.addBadge(values.subject, values.badge);
+  } finally {
+    credentials.close();
+  }
+  return EXIT.ok;
+}
+
 async function show(context: CliContext, subjectId: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
   validateSubjectId(subjectId);
   const config = values.config === undefined ? undefined : loadConfig(values.config);
@@ -257,6 +272,7 @@ const HELP_EN = `Usage: facegate consent grant --subject ID --witness NAME [--ac
        facegate consent show ID [--json] [--state DIR]
        facegate consent technician --user NAME [--state DIR]   < password
        facegate consent pin --subject ID [--state DIR]          < PIN
+       facegate consent badge --subject ID --badge ID [--state DIR]
 
 grant     prints the consent forms of the worker's track (chosen by the domicile on the roster)
           in full, then records the consent the technician NAME witnessed, and prints the
@@ -272,6 +288,8 @@ technician  sets a kiosk technician's password (at least 10 characters), read fr
           standard input and stored as an scrypt hash.
 pin       sets the worker's PIN (4 to 12 digits) for the keypad and kiosk withdrawal,
           read from standard input and stored as an scrypt hash.
+badge     assigns a badge to the worker: the number a USB reader types, or
+          FACILITY:CARD for a Wiegand reader.
 
   --form-lang LANG       language of the forms: zh-Hant, zh-Hans, en or pt (default: by domicile)
   --controller TEXT      data controller named on the forms (default: consent.controller)
