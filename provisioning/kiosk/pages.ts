@@ -33,7 +33,8 @@ pre.form { white-space: pre-wrap; font-family: inherit; background: #f6f6f2; pad
 input[type=text], input[type=password] { width: 100%; font-size: 1.2rem; padding: .5rem; box-sizing: border-box; }
 button { font-size: 1.2rem; padding: .6rem 1.2rem; margin-top: 1rem; }
 .error { color: #a00; }
-code.receipt { word-break: break-all; font-size: .8rem; }
+code.receipt, small { word-break: break-all; }
+code.receipt { font-size: .8rem; }
 </style>
 </head>
 <body>
