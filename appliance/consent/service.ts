@@ -26,13 +26,6 @@ export interface ConsentServiceOptions {
   now?: () => Date;
 }
 
-/** Where a request came from: shared by every step of one flow. */
-export interface RequestOrigin {
-  ip: string | null;
-  userAgent: string;
-  locale: Locale;
-}
-
 export interface GrantRequest {
   subjectId: string;
   law: 'macau-pdpa' | 'mainland-pipl';

@@ -9,7 +9,7 @@ export const CONSENT_FILE = 'consent.db';
 const SCHEMA_VERSION = 1;
 
 /**
- * `consents` keeps one row per consent given; withdrawal fills the `withdrawn_*` columns and never
+ * `consents` keeps one row per consent given. Withdrawal fills the `withdrawn_*` columns and never
  * deletes the row, so an inspector can see when and how consent was given and what happened after.
  * `consent_steps` records each step of the flow. `withdrawals` is an append-only queue that the
  * daemon polls to drop withdrawn subjects from its matcher.
@@ -193,7 +193,7 @@ export class ConsentStore {
     this.log.info({ consent: record.id, law: record.law, method: record.method }, 'consent recorded');
   }
 
-  /** The subject's consent that is in force (given and not withdrawn), or undefined. */
+  /** Return the subject's consent in force (given and not withdrawn), or undefined. */
   active(subjectId: string, purpose: string): ConsentRecord | undefined {
     const row = this.db
       .prepare<[string, string], ConsentRow>(
@@ -208,7 +208,7 @@ export class ConsentStore {
     return row === undefined ? undefined : this.toRecord(row);
   }
 
-  /** Every consent of a subject, oldest first, withdrawn ones included. */
+  /** Return every consent of a subject, oldest first, withdrawn ones included. */
   history(subjectId: string): ConsentRecord[] {
     return this.db
       .prepare<[string], ConsentRow>('SELECT * FROM consents WHERE subject_id = ? ORDER BY granted_at')

@@ -27,7 +27,7 @@ export interface FallbackGateOptions {
 
 /**
  * The non-biometric way through the gate: PIN on a keypad, badge on a USB or Wiegand reader. A
- * granted entry opens the door; every entry, granted or not, becomes an attendance event with
+ * granted entry opens the door. Every entry, granted or not, becomes an attendance event with
  * method `pin` or `badge` through the same outbox as face decisions.
  */
 export class FallbackGate {

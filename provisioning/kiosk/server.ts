@@ -57,8 +57,8 @@ interface RequestInfo {
 }
 
 /**
- * The LAN enrolment kiosk over HTTPS: a technician signs in and starts a consent for a worker on
- * the roster; the worker reads each form in full, makes the separate, unticked choice for facial
+ * The LAN enrolment kiosk over HTTPS. A technician signs in and starts a consent for a worker on
+ * the roster. The worker reads each form in full, makes the separate, unticked choice for facial
  * recognition, confirms with the worker id and gets the signed receipt. Workers withdraw with their
  * worker id and PIN. Every step is recorded with time, IP address, user agent, device and language.
  */
@@ -202,7 +202,7 @@ export class KioskServer {
         record(FACE_CONSENT_STEP);
         return redirect(info.response, `${path}/confirm?lang=${locale}`);
       }
-      // The box is unticked and asks for facial recognition only, never bundled with other terms.
+      // The box starts unticked and covers facial recognition only, never bundled with other terms.
       const field = `<p><label><input type="checkbox" name="face-recognition" value="yes"> ${translate(locale, 'choice.label')}</label></p><p>${translate(locale, 'choice.help')}</p>`;
       return this.page({ ...info, locale }, 200, translate(locale, 'choice.heading'), postForm(context, `${path}/choice`, field, translate(locale, 'choice.submit')));
     }
