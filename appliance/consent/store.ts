@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { openVersionedDatabase } from '../common/sqlite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../common/logger.js';
@@ -143,24 +144,7 @@ export class ConsentStore {
   static open(options: { stateDir: string; logger: Logger }): ConsentStore {
     fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     const file = path.join(options.stateDir, CONSENT_FILE);
-    const db = new Database(file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new Error(`${file} has schema version ${version}, newer than this firmware (${SCHEMA_VERSION})`);
-      if (version < SCHEMA_VERSION) {
-        db.transaction(() => {
-          db.exec(SCHEMA_V1);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }).immediate();
-      }
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    const db = openVersionedDatabase(file, { pragmas: ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'busy_timeout = 5000'], schema: SCHEMA_V1, version: SCHEMA_VERSION });
     return new ConsentStore(db, file, options.logger);
   }
 

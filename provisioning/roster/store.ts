@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { openVersionedDatabase } from '../../appliance/common/sqlite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -62,23 +63,7 @@ export class RosterStore {
   static open(options: { stateDir: string; logger: Logger }): RosterStore {
     fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     const file = path.join(options.stateDir, ROSTER_FILE);
-    const db = new Database(file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('secure_delete = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new Error(`${file} has schema version ${version}, newer than this firmware (${SCHEMA_VERSION})`);
-      if (version < SCHEMA_VERSION) {
-        db.transaction(() => {
-          db.exec(SCHEMA_V1);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }).immediate();
-      }
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    const db = openVersionedDatabase(file, { pragmas: ['journal_mode = WAL', 'synchronous = FULL', 'secure_delete = ON'], schema: SCHEMA_V1, version: SCHEMA_VERSION });
     return new RosterStore(db, file, options.logger);
   }
 
