@@ -7,7 +7,7 @@ export interface ScoredPair {
   fold: number;
 }
 
-/** A failed pair is decided "not the same person", as a gate would, so it costs accuracy on genuine pairs. */
+/** Score accuracy at a threshold. A failed pair is decided "not the same person", as a gate would, so it costs accuracy on genuine pairs. */
 function accuracyAt(pairs: readonly ScoredPair[], threshold: number): number {
   let correct = 0;
   for (const p of pairs) if ((p.score !== null && p.score >= threshold) === p.same) correct++;

@@ -4,7 +4,7 @@ import { EXIT, UsageError, type CliContext } from './context.js';
 
 const SETUP_CODES = /^(model\.|DATA_KEY_|GALLERY_DATA_KEY_MISMATCH|GALLERY_WAL_UNAVAILABLE|CALIBRATION_MISSING|CALIBRATION_INVALID|config\.)/;
 
-/** The catalog keys tried for an error code, most specific first: `face.quality.too-blurry` then `face.quality` then `face`. */
+/** List the catalog keys tried for an error code, most specific first: `face.quality.too-blurry`, then `face.quality`, then `face`. */
 function candidates(code: string): string[] {
   const parts = code.split('.');
   const keys: string[] = [];
@@ -24,7 +24,7 @@ function localiseDetails(code: string, params: Record<string, string | number>, 
 }
 
 /**
- * Print an error for the technician, localised where the catalog knows its code, and return the exit
+ * Print an error for the technician, localised where the catalog has its code, and return the exit
  * code. Unexpected errors are also logged with their stack.
  */
 export function reportError(context: CliContext, error: unknown): number {
