@@ -173,7 +173,8 @@ export class Ingestor {
     const items = this.batch;
     this.batch = [];
     this.writing = this.writing.then(() => this.commitWithRetry(items)).catch((error: unknown) => {
-      // NOTE: the messages of a batch that fails three times are lost on this instance (the broker has its acknowledgement already); the log line names how many.
+      // NOTE: a batch that fails three times is lost on this instance, because the broker already has its
+      // acknowledgement. The log line gives the count; the devices keep the events until they prune them.
       this.log.error({ err: error, items: items.length }, `writing a batch of ${items.length} messages failed; they were not stored`);
     });
   }

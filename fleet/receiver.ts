@@ -115,8 +115,11 @@ export class Receiver {
     const filters = [this.sharedFilter, fleetFilter('status')];
     try {
       const granted = await client.subscribeAsync(filters, { qos: 1 });
-      const refused = granted.filter((grant) => grant.qos >= 0x80);
-      if (refused.length > 0) throw new Error(`the broker refused ${refused.map((grant) => grant.topic).join(', ')}; check its ACL for read access to facegate/v1/#`);
+      const rejected = granted.filter((grant) => grant.qos >= 0x80);
+      if (rejected.length > 0) {
+        const topics = rejected.map((grant) => grant.topic).join(', ');
+        throw new Error(`the broker rejected the subscription to ${topics}; check its ACL for read access to facegate/v1/#`);
+      }
       this.subscribed = true;
       this.log.info({ filters }, 'subscribed');
       for (const resolve of this.waiting.splice(0)) resolve();

@@ -64,7 +64,7 @@ export class DeviceAuditReader {
     }
     if (auditSchemaVersion(db) === 0) {
       db.close();
-      throw new FacegateError('audit.no_log', `${file} holds no audit log.`, {
+      throw new FacegateError('audit.no_log', `${file} contains no audit log.`, {
         hint: 'Check the path: the audit log lives in outbox.db in the device state folder.',
         params: { file },
       });

@@ -11,9 +11,9 @@ export interface TrackerSettings {
   maxCentreShift?: number;
   /**
    * When both frames have an embedding, their cosine similarity must reach this for the face to
-   * continue the track. Consecutive frames of one person score far above it; two different people
-   * standing in the same place (one steps away, the next steps in) score below it, so the second
-   * person starts a new track instead of inheriting the first one's votes.
+   * continue the track. Consecutive frames of one person score far above it. Two different people
+   * in the same place (one steps away, the next steps in) score below it, so the second person
+   * starts a new track instead of inheriting the first one's votes.
    */
   minContinuity?: number;
 }
