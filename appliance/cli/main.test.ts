@@ -72,7 +72,7 @@ describe('facegate --help', () => {
     expect(run.stdout).toContain('Usage: facegate COMMAND');
   });
 
-  for (const command of ['enroll', 'identify', 'gallery', 'models']) {
+  for (const command of ['enroll', 'identify', 'gallery', 'models', 'consent']) {
     it(`${command} --help in en and zh-Hant`, async () => {
       const en = await runCli([command, '--help', '--lang', 'en']);
       expect(en.code).toBe(EXIT.ok);
@@ -85,6 +85,15 @@ describe('facegate --help', () => {
       expect(zh.stdout).toContain('結束代碼：');
     });
   }
+
+  it('consent --help in zh-Hans and pt', async () => {
+    const simplified = await runCli(['consent', '--help', '--lang', 'zh-Hans']);
+    expect(simplified.stdout.startsWith('用法：facegate consent grant')).toBe(true);
+    expect(simplified.stdout).toContain('退出代码：');
+    const portuguese = await runCli(['consent', '--help', '--lang', 'pt']);
+    expect(portuguese.stdout.startsWith('Uso: facegate consent grant')).toBe(true);
+    expect(portuguese.stdout).toContain('Códigos de saída:');
+  });
 
   it('bench --help is English everywhere', async () => {
     const en = await runCli(['bench', '-h', '--lang', 'en']);

@@ -21,6 +21,7 @@ import { RosterStore } from '../../../provisioning/roster/store.js';
 import { TechnicianAccounts } from '../../../provisioning/kiosk/technicians.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+import { CONSENT_HELP } from './consent-help.js';
 
 const CLI_USER_AGENT = 'facegate-cli';
 
@@ -266,40 +267,6 @@ async function show(context: CliContext, subjectId: string, values: Values, say:
   }
 }
 
-const HELP_EN = `Usage: facegate consent grant --subject ID --witness NAME [--accept-face-recognition] [options]
-       facegate consent withdraw --subject ID --witness NAME [options]
-       facegate consent verify RECEIPT --public-key FILE
-       facegate consent show ID [--json] [--state DIR]
-       facegate consent technician --user NAME [--state DIR]   < password
-       facegate consent pin --subject ID [--state DIR]          < PIN
-       facegate consent badge --subject ID --badge ID [--state DIR]
-
-grant     prints the consent forms of the worker's track (chosen by the domicile on the roster)
-          in full, then records the consent the technician NAME witnessed, and prints the
-          receipt signed by the device key. --accept-face-recognition is the worker's separate,
-          explicit choice for facial recognition; without it nothing is recorded.
-withdraw  withdraws the worker's consent, destroys their templates by deleting their key, and
-          prints a signed withdrawal receipt. The running daemon drops the worker from its
-          matcher within consent.withdrawalCheckS seconds. PIN and badge keep working.
-verify    checks a receipt (a file, or - for standard input) offline against the device's
-          signing public key, and prints what it records.
-show      lists the worker's consents, withdrawn ones included, with every recorded step.
-technician  sets a kiosk technician's password (at least 10 characters), read from
-          standard input and stored as an scrypt hash.
-pin       sets the worker's PIN (4 to 12 digits) for the keypad and kiosk withdrawal,
-          read from standard input and stored as an scrypt hash.
-badge     assigns a badge to the worker: the number a USB reader types, or
-          FACILITY:CARD for a Wiegand reader.
-
-  --form-lang LANG       language of the forms: zh-Hant, zh-Hans, en or pt (default: by domicile)
-  --controller TEXT      data controller named on the forms (default: consent.controller)
-  --contact TEXT         controller's contact (default: consent.contact)
-  --retention-days N     days stated on the forms (default: consent.retentionDays, 30)
-  --receipt-out FILE     also write the receipt to FILE
-  --config FILE          read the state folder and consent settings from this configuration
-  --state DIR            state directory (default /var/lib/facegate)
-
-Exit codes: 0 done, 1 rejected (no roster entry, consent missing or invalid receipt), 2 usage error.`;
 
 export const consentCommand: Command = {
   name: 'consent',
@@ -309,12 +276,6 @@ export const consentCommand: Command = {
     'zh-Hans': '记录、撤回、列出及验证员工对人脸识别的同意',
     pt: 'registar, retirar, listar e verificar o consentimento ao reconhecimento facial',
   },
-  help: {
-    en: HELP_EN,
-    // NOTE: the full help text is in English in every language for now; the summaries are translated.
-    'zh-Hant': HELP_EN,
-    'zh-Hans': HELP_EN,
-    pt: HELP_EN,
-  },
+  help: CONSENT_HELP,
   run,
 };
