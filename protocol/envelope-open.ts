@@ -1,0 +1,134 @@
+import type { z } from 'zod';
+import { errorMessage } from '../appliance/common/errors.js';
+import { EnvelopeDecryptionError, EnvelopeFormatError, EnvelopeMismatchError, EnvelopeSchemaError, UnknownSignerError } from './envelope-errors.js';
+import { ENVELOPE_TYPES, JWS_ALGORITHM, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
+import { decryptCompactJwe, decryptionFailed } from './envelope-open-jwe.js';
+import { decodeProtectedHeader, parseCompactJws, verifyCompactJws } from './envelope-open-jws.js';
+import { MAX_EVENT_BYTES, attendanceEvent, type AttendanceEvent } from './event.js';
+import { parseTopic } from './topics.js';
+
+/**
+ * Opening of sealed envelopes on `node:crypto` directly, for the fleet's receive path. It takes
+ * the same options, runs the same checks in the same order and throws the same EnvelopeError
+ * classes and codes as openJson and openEvent in envelope.ts, which go through jose and WebCrypto.
+ * It rejects three things jose accepts, each marked with a NOTE: a compressed JWE, `crit` in the
+ * inner JWS and white space inside the inner JWS. Messages keep their wording up to the colon, and
+ * the reason after it is this module's own and names the offending value. Sealing stays with jose,
+ * and envelope-open.test.ts holds this opener to the jose one as the reference.
+ */
+
+/** Same default as sealJson and envelope.ts openJson. */
+const DEFAULT_MAX_BYTES = 64 * 1024;
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decrypt, verify and validate an envelope made by sealJson. Every failure is an EnvelopeError subclass. */
+export async function openJson<S extends z.ZodType>(schema: S, jwe: string, options: OpenOptions): Promise<Opened<z.output<S>>> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  // Base64url and the JOSE headers add about 4/3 plus a few hundred bytes twice over.
+  if (typeof jwe !== 'string' || jwe.length > maxBytes * 2 + 2048) {
+    throw new EnvelopeFormatError(`The envelope is ${typeof jwe === 'string' ? `${jwe.length} characters long, over the limit` : `a ${typeof jwe}, not a string`}.`);
+  }
+  if (!COMPACT_JWE.test(jwe)) {
+    throw new EnvelopeFormatError('The envelope is not a compact JWE (five base64url parts separated by dots).');
+  }
+
+  const [protectedHeader, encryptedKey, iv, ciphertext, tag] = jwe.split('.') as [string, string, string, string, string];
+  const outerHeader = decodeProtectedHeader(protectedHeader, 'JWE');
+  if (outerHeader.typ !== options.typ || outerHeader.cty !== 'JWT') {
+    throw new EnvelopeFormatError(
+      `The envelope has typ ${JSON.stringify(outerHeader.typ)} and cty ${JSON.stringify(outerHeader.cty)}, expected typ "${options.typ}" and cty "JWT".`,
+    );
+  }
+
+  const recipientKey = await resolveRecipientKey(options.recipientKey, outerHeader.kid);
+  const plaintext = decryptCompactJwe({ protectedHeader, encryptedKey, iv, ciphertext, tag }, outerHeader, recipientKey);
+  let jws: string;
+  try {
+    jws = strictUtf8.decode(plaintext);
+  } catch (error) {
+    throw decryptionFailed('the decrypted content is not valid UTF-8', 'The sender encrypted something other than a compact JWS.', error);
+  }
+
+  const parsedJws = parseCompactJws(jws);
+  const innerHeader = parsedJws.header;
+  if (innerHeader.alg !== JWS_ALGORITHM || innerHeader.typ !== `${options.typ}+jwt`) {
+    throw new EnvelopeFormatError(
+      `The signed payload has alg ${JSON.stringify(innerHeader.alg)} and typ ${JSON.stringify(innerHeader.typ)}, expected "${JWS_ALGORITHM}" and "${options.typ}+jwt".`,
+    );
+  }
+  const kid = innerHeader.kid;
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128) {
+    throw new EnvelopeFormatError('The signed payload has no usable kid header, so the signer cannot be identified.');
+  }
+
+  const signer = await options.resolveSigner(kid);
+  if (signer === undefined) throw new UnknownSignerError(kid);
+  const payloadBytes = verifyCompactJws(parsedJws, signer.publicKey, kid);
+
+  if (payloadBytes.byteLength > maxBytes) {
+    throw new EnvelopeFormatError(`The ${options.typ} payload is ${payloadBytes.byteLength} bytes, over the ${maxBytes}-byte limit.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(strictUtf8.decode(payloadBytes));
+  } catch (error) {
+    throw new EnvelopeSchemaError(`${options.typ} payload`, [`(root): not valid UTF-8 JSON (${errorMessage(error)})`], { cause: error });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw EnvelopeSchemaError.fromZod(`${options.typ} payload`, parsed.error);
+
+  return { payload: parsed.data, signerKid: kid, signer };
+}
+
+/**
+ * Open an attendance event and check that the device registered for the signing key is the
+ * device named in the payload (and in the topic, when given).
+ */
+export async function openEvent(jwe: string, options: OpenEventOptions): Promise<Opened<AttendanceEvent>> {
+  const opened = await openJson(attendanceEvent, jwe, {
+    typ: ENVELOPE_TYPES.event,
+    recipientKey: options.fleetPrivateKey,
+    resolveSigner: options.resolveDeviceKey,
+    maxBytes: MAX_EVENT_BYTES,
+  });
+  checkEventOrigin(opened, options.topic);
+  return opened;
+}
+
+/**
+ * Check that signer, payload and topic name the same device, with the messages of envelope.ts
+ * openEvent. envelope-open.test.ts runs each case through both openers to keep the copies equal.
+ */
+function checkEventOrigin({ payload, signer, signerKid }: Opened<AttendanceEvent>, topic: string | undefined): void {
+  if (signer.deviceId === undefined || signer.deviceId !== payload.deviceId) {
+    throw new EnvelopeMismatchError(
+      `Event ${payload.eventId} names device ${JSON.stringify(payload.deviceId)}, but kid ${JSON.stringify(signerKid)} is registered to ${signer.deviceId === undefined ? 'no device' : `device ${JSON.stringify(signer.deviceId)}`}.`,
+      { hint: 'A device may only sign its own events; check the device key registry.', params: { kid: signerKid } },
+    );
+  }
+  if (signer.siteId !== undefined && signer.siteId !== payload.siteId) {
+    throw new EnvelopeMismatchError(
+      `Event ${payload.eventId} names site ${JSON.stringify(payload.siteId)}, but device ${JSON.stringify(signer.deviceId)} is registered at site ${JSON.stringify(signer.siteId)}.`,
+      { hint: 'Update the registry if the device was moved to another site.' },
+    );
+  }
+  if (topic === undefined) return;
+  const parts = parseTopic(topic);
+  if (parts === undefined || parts.channel !== 'events' || parts.deviceId !== payload.deviceId || parts.siteId !== payload.siteId) {
+    throw new EnvelopeMismatchError(`Event ${payload.eventId} of ${payload.siteId}/${payload.deviceId} arrived on topic ${JSON.stringify(topic)}.`, {
+      hint: 'Events must arrive on facegate/v1/<site>/<device>/events of the device that signed them.',
+    });
+  }
+}
+
+async function resolveRecipientKey(source: RecipientKeySource, kid: unknown): Promise<EnvelopeKey> {
+  if (typeof source !== 'function') return source;
+  const key = await source(typeof kid === 'string' ? kid : undefined);
+  if (key === undefined) {
+    throw new EnvelopeDecryptionError(`No fleet private key is configured for JWE kid ${JSON.stringify(kid)}.`, {
+      hint: 'The device encrypted to a fleet key this receiver does not hold; check the fleet key rotation.',
+    });
+  }
+  return key;
+}
