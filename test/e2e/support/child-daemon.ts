@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from '../../../appliance/common/paths.js';
 
 const ENTRY = path.join(PROJECT_ROOT, 'test', 'e2e', 'support', 'daemon-child.ts');
 
-/** A `facegate run` process whose JSON log lines are parsed as they arrive. */
+/** A `facegate` process (`run`, `fleet serve`) whose JSON log lines are parsed as they arrive. */
 export interface ChildDaemon {
   child: ChildProcess;
   lines: Array<Record<string, unknown>>;
@@ -16,7 +16,12 @@ export interface ChildDaemon {
 }
 
 export function spawnDaemon(configFile: string): ChildDaemon {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', '--config', configFile], {
+  return spawnFacegate(['run', '--config', configFile]);
+}
+
+/** Start `facegate <argv>` from source as a long-running process (`run`, `fleet serve`), parsing its log lines. */
+export function spawnFacegate(argv: readonly string[]): ChildDaemon {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...argv], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, FACEGATE_LOG_LEVEL: 'info', NOTIFY_SOCKET: '', WATCHDOG_USEC: '' },
@@ -50,4 +55,35 @@ export function spawnDaemon(configFile: string): ChildDaemon {
       }
     },
   };
+}
+
+/** Output of a finished `facegate` command. */
+export interface FacegateRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a one-shot `facegate` command from source in its own process, as a technician runs it, and wait for it to exit. */
+export function runFacegate(argv: readonly string[], timeoutMs = 30_000): Promise<FacegateRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...argv], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FACEGATE_LOG_LEVEL: 'error', FACEGATE_LANG: 'en' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`facegate ${argv.join(' ')} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
