@@ -151,7 +151,7 @@ export function buildReport(
     if (entry.action === 'door.forced') security.doorForced += 1;
     if (entry.action === 'door.held-open') security.doorHeldOpen += 1;
     if (entry.action === 'door.exit-button') security.exitButton += 1;
-    if (entry.action === 'command.received') security.commands += 1;
+    if (entry.action.startsWith('command.')) security.commands += 1;
     if (entry.action === 'config.change') security.configChanges += 1;
   }
 

@@ -17,7 +17,7 @@ export type DeepReadonly<T> = T extends (infer U)[]
 /** The configuration after validation, with every path that defaults to a place under stateDir filled in. */
 export type ResolvedConfig = Omit<ParsedConfig, 'mqtt' | 'keys'> & {
   mqtt: ParsedConfig['mqtt'] & { caFile: string; certFile: string; keyFile: string };
-  keys: { deviceKeyFile: string; fleetPublicKeyFile: string };
+  keys: ParsedConfig['keys'] & { deviceKeyFile: string; fleetPublicKeyFile: string };
 };
 
 /** The validated, frozen configuration the daemon runs with. */
@@ -111,6 +111,7 @@ export function resolveDerivedPaths(config: ParsedConfig): ResolvedConfig {
       keyFile: config.mqtt.keyFile ?? under('tls', 'client.key'),
     },
     keys: {
+      ...config.keys,
       deviceKeyFile: config.keys.deviceKeyFile ?? under('keys', 'device-signing-key.pem'),
       fleetPublicKeyFile: config.keys.fleetPublicKeyFile ?? under('keys', 'fleet-public-key.pem'),
     },

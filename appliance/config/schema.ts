@@ -329,8 +329,29 @@ const keysSchema = z
     fleetPublicKeyFile: absolutePath
       .optional()
       .describe('Fleet public key that events are encrypted to (PEM). Unset: `<stateDir>/keys/fleet-public-key.pem`.'),
+    operatorKeysDir: absolutePath
+      .optional()
+      .describe(
+        'Folder of the operator Ed25519 public keys that may sign remote commands, one `<operator>.public.pem` file per operator; the file name is the operator name. Unset: `<stateDir>/keys/operators`, where a missing folder means no operator.',
+      ),
+    operatorKeyFiles: z
+      .array(absolutePath)
+      .max(64)
+      .optional()
+      .describe('Further operator public key files, named like those in operatorKeysDir. Unset: none.'),
   })
-  .describe('Keys for signing and sealing events.');
+  .describe('Keys for signing and sealing events, and the operator keys that sign remote commands.');
+
+const commandsSchema = z
+  .strictObject({
+    clockSkewS: integer(0, 3_600)
+      .default(120)
+      .describe('Seconds the operator\'s clock may differ from the device\'s: a command is accepted from issuedAt minus this until expiresAt plus this.'),
+    maxLifetimeS: integer(60, 86_400)
+      .default(86_400)
+      .describe('Maximum validity (expiresAt − issuedAt), in seconds, of a command this device accepts; the wire format allows at most 24 h.'),
+  })
+  .describe('Remote commands from operators on the `cmd/<name>` topics; docs/commands.md describes them.');
 
 const consentSchema = z
   .strictObject({
@@ -403,6 +424,7 @@ export const configSchema = z
     residency: residencySchema,
     outbox: outboxSchema.prefault({}),
     keys: keysSchema.prefault({}),
+    commands: commandsSchema.prefault({}),
     consent: consentSchema.prefault({}),
     kiosk: kioskSchema.prefault({}),
     fallback: fallbackSchema.prefault({}),

@@ -32,6 +32,7 @@ import { startKiosk } from '../../provisioning/kiosk/start.js';
 import { FallbackAuthenticator } from '../fallback/authenticator.js';
 import { CredentialStore } from '../fallback/credentials.js';
 import { FallbackGate } from '../fallback/gate.js';
+import { startCommands } from '../commands/start.js';
 
 export const FIRMWARE_VERSION = '0.1.0';
 
@@ -342,6 +343,24 @@ export class Daemon {
         trail.serviceStop(Math.round((performance.now() - this.startedAt) / 1000));
         await shipper.stop();
       },
+    );
+
+    await step(
+      'remote commands',
+      () =>
+        startCommands({
+          config,
+          mqtt: publisher,
+          outbox,
+          audit: gateAudit.trail.log,
+          keys,
+          recognition,
+          firmware: this.options.firmware ?? FIRMWARE_VERSION,
+          models,
+          startedAt: this.startedAt,
+          logger: log,
+        }),
+      (commands) => commands.stop(),
     );
 
     const camera = await step(

@@ -126,6 +126,7 @@ describe('gate daemon end to end', () => {
       'door and GPIO',
       'publisher',
       'audit log and shipper',
+      'remote commands',
       'camera',
       'frame loop',
       'health and watchdog',
