@@ -1,5 +1,6 @@
 import type { Logger } from '../appliance/common/logger.js';
 import { AlertManager } from './alerts.js';
+import { CommandResults } from './command-results.js';
 import type { FleetConfig } from './config.js';
 import { DashboardServer } from './http/server.js';
 import { Ingestor } from './ingest.js';
@@ -10,8 +11,9 @@ import { FleetStore } from './store.js';
 
 /**
  * Composition root of `facegate fleet serve`. Starts, in order: keys and device registry, store
- * (with migrations), alerts, presence, ingest, dashboard, MQTT receiver, sweep timer. stop()
- * releases them in reverse: timer, receiver (no new messages), ingest flush, dashboard, store.
+ * (with migrations), alerts, presence, ingest and command results, dashboard, MQTT receiver, sweep
+ * timer. stop() releases them in reverse: timer, receiver (no new messages), ingest and command
+ * result flush, dashboard, store.
  */
 
 export interface FleetMonitorOptions {
@@ -31,6 +33,7 @@ export class FleetMonitor {
   private presence: Presence | undefined;
   private ingestor: Ingestor | undefined;
   private receiver: Receiver | undefined;
+  private commandResults: CommandResults | undefined;
   private dashboard: DashboardServer | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly removers: Array<() => void> = [];
@@ -75,6 +78,8 @@ export class FleetMonitor {
 
     const ingestor = new Ingestor({ store, registry, keyring, alerts, logger, receiver: config.broker.clientId, batchSize: config.ingest.batchSize, batchDelayMs: config.ingest.batchDelayMs, now: this.now });
     this.ingestor = ingestor;
+    const commandResults = new CommandResults({ store, registry, keyring, alerts, logger, receiver: config.broker.clientId, now: this.now });
+    this.commandResults = commandResults;
 
     const dashboard = new DashboardServer({
       store,
@@ -103,6 +108,8 @@ export class FleetMonitor {
       onMessage: (topic, parts, payload) => {
         if (parts.channel === 'events' || parts.channel === 'audit') {
           ingestor.accept(parts, topic, payload);
+        } else if (parts.channel === 'cmd-result') {
+          commandResults.accept(parts, topic, payload);
         } else if (parts.channel === 'status' || parts.channel === 'telemetry') {
           // Status changes apply in arrival order, so they run one after another.
           this.statusWork = this.statusWork
@@ -135,6 +142,7 @@ export class FleetMonitor {
   async flush(): Promise<void> {
     await this.statusWork;
     await this.ingestor?.flush();
+    await this.commandResults?.flush();
   }
 
   async stop(): Promise<void> {
@@ -142,12 +150,14 @@ export class FleetMonitor {
     await this.receiver?.stop();
     await this.statusWork;
     await this.ingestor?.stop();
+    await this.commandResults?.stop();
     for (const remove of this.removers.splice(0)) remove();
     this.alerts?.removeAllListeners();
     await this.dashboard?.stop();
     await this.store?.close();
     this.receiver = undefined;
     this.ingestor = undefined;
+    this.commandResults = undefined;
     this.dashboard = undefined;
     this.store = undefined;
     this.log.info('fleet monitor stopped');

@@ -4,6 +4,9 @@ import { parseCommandArgs } from '../../appliance/cli/args.js';
 import { createLogger } from '../../appliance/common/logger.js';
 import { loadFleetConfig } from '../config.js';
 import { FleetMonitor } from '../monitor.js';
+import { runFleetCommand } from './command.js';
+import { COMMAND_HELP } from './command-help.js';
+import { runOperatorKey } from './operator-key.js';
 
 async function serve(context: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('fleet', argv, { config: { type: 'string' } }, true);
@@ -41,26 +44,36 @@ opens and verifies every event and audit message against the registered
 device keys, stores them in SQLite or PostgreSQL, tracks devices and audit
 chains, raises alerts and serves the dashboard. Run several instances with the
 same shareGroup and a PostgreSQL store to share the load. docs/fleet.md lists
-the configuration keys. Stops on SIGTERM or Ctrl-C after storing what it received.`,
+the configuration keys. Stops on SIGTERM or Ctrl-C after storing what it received.
+
+${COMMAND_HELP.en}`,
     'zh-Hant': `用法：facegate fleet serve --config 檔案
 
 以雙向 TLS 及 MQTT 5 共享訂閱連接代理伺服器，按已登記的裝置金鑰開啟並驗證每個事件及稽核訊息，
 儲存於 SQLite 或 PostgreSQL，追蹤裝置及稽核鏈，發出警報並提供儀表板。多個執行個體使用相同
 shareGroup 及 PostgreSQL 即可分擔負載。設定鍵見 docs/fleet.md。收到 SIGTERM 或 Ctrl-C 時，
-先儲存已收到的訊息再停止。`,
+先儲存已收到的訊息再停止。
+
+${COMMAND_HELP['zh-Hant']}`,
     'zh-Hans': `用法：facegate fleet serve --config 文件
 
 以双向 TLS 及 MQTT 5 共享订阅连接代理服务器，按已登记的设备密钥打开并验证每个事件及审计消息，
-存储于 SQLite 或 PostgreSQL，跟踪设备及审计链，发出警报并提供仪表板。配置键见 docs/fleet.md。`,
+存储于 SQLite 或 PostgreSQL，跟踪设备及审计链，发出警报并提供仪表板。配置键见 docs/fleet.md。
+
+${COMMAND_HELP['zh-Hans']}`,
     pt: `Uso: facegate fleet serve --config FICHEIRO
 
 Subscreve o broker por TLS mútuo com uma subscrição partilhada MQTT 5, abre e verifica cada
 evento e mensagem de auditoria com as chaves registadas, guarda-os em SQLite ou PostgreSQL,
-acompanha os dispositivos e as cadeias de auditoria, emite alertas e serve o painel.`,
+acompanha os dispositivos e as cadeias de auditoria, emite alertas e serve o painel.
+
+${COMMAND_HELP.pt}`,
   },
   async run(context, argv) {
     const [action, ...rest] = argv;
     if (action === 'serve') return serve(context, rest);
-    throw new UsageError('fleet', 'expected "serve"');
+    if (action === 'command') return runFleetCommand(context, rest);
+    if (action === 'operator-key') return runOperatorKey(context, rest);
+    throw new UsageError('fleet', 'expected "serve", "command" or "operator-key"');
   },
 };

@@ -132,6 +132,29 @@ CREATE TABLE rejections (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'command results',
+    sql: `
+-- One row per cmd-result a device sent. A device answers a replayed command with a new result_id.
+CREATE TABLE command_results (
+  result_id      TEXT PRIMARY KEY,
+  command_id     TEXT NOT NULL,
+  device_id      TEXT NOT NULL,
+  site_id        TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  finished_at    TEXT NOT NULL,
+  audit_entry_id TEXT NOT NULL,
+  payload        TEXT NOT NULL,
+  received_at    BIGINT NOT NULL,
+  receiver       TEXT NOT NULL
+);
+CREATE INDEX command_results_by_command ON command_results (command_id);
+CREATE INDEX command_results_by_device ON command_results (device_id, received_at);
+`,
+  },
 ];
 
 /**
