@@ -4,7 +4,6 @@ import { CompactSign } from 'jose';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../audit/log.js';
-import { DeviceAuditReader } from '../audit/source.js';
 import { silentLogger } from '../common/logger.js';
 import { ConsentService } from '../consent/service.js';
 import { ConsentStore } from '../consent/store.js';
@@ -17,7 +16,7 @@ import { COMMAND_JWS_TYPE, signCommand, type CommandPayload } from '../../protoc
 import { openCommandResult, type CommandResult } from '../../protocol/command-result.js';
 import { deviceTopics } from '../../protocol/topics.js';
 import { formatMacauTime } from '../../protocol/wall-time.js';
-import { operatorTestKey, sampleCommand } from '../../test/support/commands.js';
+import { operatorTestKey, readAuditEntries, sampleCommand, type StoredAuditEntry } from '../../test/support/commands.js';
 import { envelopeTestKeys } from '../../test/support/events.js';
 import { makeTempDir } from '../../test/helpers/faces.js';
 import { pingHandler } from './handlers/ping.js';
@@ -128,24 +127,8 @@ async function results(device: Device): Promise<Array<CommandResult & { stream: 
   return Promise.all(rows.map(async (row) => ({ ...(await openCommandResult(row.payload, { fleetPrivateKey: envelopeKeys.fleet.privateKey, resolveDeviceKey, topic: row.topic })).payload, stream: row.stream })));
 }
 
-type StoredEntry = {
-  entryId: string;
-  action: string;
-  outcome: string;
-  reason: string | null;
-  actor: { kind: string; id: string | null };
-  object: { kind: string; id: string | null } | null;
-  sourceAddress: string | null;
-  detail: Record<string, unknown>;
-};
-
-function auditEntries(device: Device): StoredEntry[] {
-  const reader = DeviceAuditReader.open(device.stateDir);
-  try {
-    return [...reader.entries()] as unknown as StoredEntry[];
-  } finally {
-    reader.close();
-  }
+function auditEntries(device: Device): StoredAuditEntry[] {
+  return readAuditEntries(device.stateDir);
 }
 
 describe('CommandReceiver', () => {

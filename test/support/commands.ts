@@ -1,4 +1,5 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { DeviceAuditReader } from '../../appliance/audit/source.js';
 import type { CommandPayload } from '../../protocol/command.js';
 import { generateSigningKeyPair, keyId } from '../../protocol/keys.js';
 import { uuidv7 } from '../../protocol/uuidv7.js';
@@ -32,4 +33,26 @@ export function sampleCommand(overrides: Partial<CommandPayload> = {}, nowMs = D
     args: {},
     ...overrides,
   };
+}
+
+/** The fields of a stored audit entry that the command tests check. */
+export interface StoredAuditEntry {
+  entryId: string;
+  action: string;
+  outcome: string;
+  reason: string | null;
+  actor: { kind: string; id: string | null };
+  object: { kind: string; id: string | null } | null;
+  sourceAddress: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Read every audit entry of a device state folder, in storage order, through a read-only connection. */
+export function readAuditEntries(stateDir: string): StoredAuditEntry[] {
+  const reader = DeviceAuditReader.open(stateDir);
+  try {
+    return [...reader.entries()] as unknown as StoredAuditEntry[];
+  } finally {
+    reader.close();
+  }
 }
