@@ -383,6 +383,17 @@ const kioskSchema = z
     port: integer(1, 65_535).default(8443).describe('TCP port of the kiosk (HTTPS).'),
     certFile: absolutePath.optional().describe('PEM certificate the kiosk serves; it must allow server authentication. Unset: mqtt.certFile, which the site CA usually issues for client authentication only.'),
     keyFile: absolutePath.optional().describe('PEM private key of certFile. Unset: mqtt.keyFile.'),
+    publicUrl: z
+      .string()
+      .refine(isBaseHttpsUrl)
+      .optional()
+      .describe('Address in the QR code that moves a consent to the worker\'s phone: https://HOST:PORT, no path, with a HOST the phones reach and the kiosk certificate names. Unset: https://host:port, or the device\'s first LAN IPv4 address when host is 0.0.0.0 or ::.'),
+    captureFrames: integer(2, 30)
+      .default(5)
+      .describe('Good frames a face capture needs: each passes the quality gate and liveness, all show the same person, and together they span at least 1 s.'),
+    captureTimeoutS: integer(10, 600)
+      .default(60)
+      .describe('Seconds a face capture may take, and a duplicate warning may wait for the technician, before the enrolment is cancelled.'),
   })
   .describe('LAN kiosk where technicians start enrolments and workers give or withdraw consent.');
 
@@ -464,6 +475,15 @@ export type FileCameraConfig = Extract<CameraConfig, { type: 'file' }>;
 export type FolderCameraConfig = Extract<CameraConfig, { type: 'folder' }>;
 export type RpicamCameraConfig = Extract<CameraConfig, { type: 'rpicam' }>;
 export type GpioLine = z.output<typeof gpioLineSchema>;
+
+function isBaseHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '' && !value.endsWith('?') && !value.endsWith('#');
+  } catch {
+    return false;
+  }
+}
 
 function isMqttsUrl(value: string): boolean {
   let url: URL;

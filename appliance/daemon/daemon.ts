@@ -29,6 +29,7 @@ import { openRecognition, type Recognition } from './recognition.js';
 import { WithdrawalWatcher } from '../consent/watcher.js';
 import { RetentionPurger } from '../retention/purge.js';
 import { startKiosk } from '../../provisioning/kiosk/start.js';
+import { GateHold } from '../enrolment/gate-hold.js';
 import { FallbackAuthenticator } from '../fallback/authenticator.js';
 import { CredentialStore } from '../fallback/credentials.js';
 import { FallbackGate } from '../fallback/gate.js';
@@ -256,14 +257,6 @@ export class Daemon {
     );
     this.parts.outbox = outbox;
 
-    if (config.kiosk.enabled) {
-      await step(
-        'enrolment kiosk',
-        () => startKiosk({ config, outbox, gallery: recognition.gallery, deviceKey: keys.deviceSigningKey, logger: log }),
-        (kiosk) => kiosk.stop(),
-      );
-    }
-
     await step(
       'door and GPIO',
       async () => {
@@ -380,6 +373,8 @@ export class Daemon {
     );
 
     const latencies = new LatencyWindow();
+    // The kiosk pauses face decisions through this while it enrols someone in front of the camera.
+    const enrolmentHold = new GateHold({ logger: log.child({ module: 'enrolment' }) });
     const loop = await step(
       'frame loop',
       () => {
@@ -424,7 +419,7 @@ export class Daemon {
           decider,
           latencies,
           logger: log.child({ module: 'frame-loop' }),
-          onDecision: (decision, frame) => gate.handle(decision, frame),
+          onDecision: enrolmentHold.guard((decision, frame) => gate.handle(decision, frame)),
           onAnalysed: (info) => this.events.emit('analysed', info),
           onInputEnded: () => this.events.emit('input-ended', {}),
           maxFaces: this.options.maxFaces ?? 1,
@@ -439,6 +434,33 @@ export class Daemon {
         await gate.stop();
       },
     );
+
+    if (config.kiosk.enabled) {
+      // After the frame loop, so the kiosk's face capture has the camera, the vision worker and the
+      // gate's hold, and stops before them.
+      await step(
+        'enrolment kiosk',
+        () =>
+          startKiosk({
+            config,
+            audit: gateAudit.trail.log,
+            gallery: recognition.gallery,
+            deviceKey: keys.deviceSigningKey,
+            capture: {
+              camera,
+              analyser: worker,
+              matcher: () => recognition.matcher,
+              threshold: () => recognition.identifier.threshold(),
+              calibration: recognition.calibration,
+              featureModel: recognition.featureModel,
+              reload: () => this.reloadGallery(),
+              hold: enrolmentHold,
+            },
+            logger: log,
+          }),
+        (kiosk) => kiosk.stop(),
+      );
+    }
 
     const { keypadDevice, badgeDevice, wiegand } = config.fallback;
     if (keypadDevice !== undefined || badgeDevice !== undefined || wiegand !== undefined) {

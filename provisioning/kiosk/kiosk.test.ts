@@ -1,20 +1,27 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditEntry } from '../../appliance/audit/entry.js';
+import { AuditLog } from '../../appliance/audit/log.js';
+import { recordingLogger } from '../../appliance/camera/testing.js';
 import { silentLogger } from '../../appliance/common/logger.js';
 import { CONSENT_PURPOSE } from '../../appliance/consent/forms.js';
 import { openConsent, type OpenedConsent } from '../../appliance/consent/open.js';
-import { verifyReceipt } from '../../appliance/consent/receipt.js';
+import { receiptToQr, verifyReceipt } from '../../appliance/consent/receipt.js';
 import { CredentialStore } from '../../appliance/fallback/credentials.js';
+import { Outbox } from '../../appliance/outbox/outbox.js';
 import { generateSigningKeyPair } from '../../protocol/keys.js';
 import { createTestPki } from '../../test/support/pki.js';
 import { makeTempDir } from '../../test/helpers/faces.js';
 import { RosterStore } from '../roster/store.js';
+import { FLOW_TIMEOUT_MS } from './consent-flow.js';
+import { kioskMessages } from './messages.js';
+import { qrSvg } from './qr.js';
 import { KioskServer } from './server.js';
 import { SESSION_IDLE_MS } from './sessions.js';
 import { TechnicianAccounts } from './technicians.js';
+import { KioskClient } from './test-client.js';
 
 const USER_AGENT = 'kiosk-test/1.0 (phone)';
 const PASSWORD = 'correct horse battery';
@@ -26,59 +33,15 @@ let clock = Date.now();
 let server: KioskServer;
 let consent: OpenedConsent;
 let credentials: CredentialStore;
+let outbox: Outbox;
+const audited: AuditEntry[] = [];
+const logs = recordingLogger();
 const keys = generateSigningKeyPair();
 
-interface Reply {
-  status: number;
-  location: string | undefined;
-  body: string;
-}
-
-/** A browser stand-in: keeps the session cookie and the last CSRF token it saw. */
-class Client {
-  cookie: string | undefined;
-  csrf = '';
-
-  request(method: 'GET' | 'POST', target: string, fields: Record<string, string> = {}): Promise<Reply> {
-    const body = method === 'POST' ? new URLSearchParams(fields).toString() : undefined;
-    return new Promise((resolve, reject) => {
-      const request = https.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: target,
-          method,
-          ca: fs.readFileSync(caFile),
-          headers: {
-            'user-agent': USER_AGENT,
-            ...(this.cookie === undefined ? {} : { cookie: this.cookie }),
-            ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }),
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            const setCookie = response.headers['set-cookie']?.[0];
-            if (setCookie !== undefined) this.cookie = setCookie.split(';')[0];
-            const text = Buffer.concat(chunks).toString('utf8');
-            const token = /name="csrf" value="([^"]+)"/.exec(text);
-            if (token !== null) this.csrf = token[1]!;
-            resolve({ status: response.statusCode!, location: response.headers.location, body: text });
-          });
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
-
-  get(target: string): Promise<Reply> {
-    return this.request('GET', target);
-  }
-
-  post(target: string, fields: Record<string, string>): Promise<Reply> {
-    return this.request('POST', target, { csrf: this.csrf, ...fields });
+/** A client with this test's user agent and CA. */
+class Client extends KioskClient {
+  constructor(userAgent = USER_AGENT) {
+    super(port, fs.readFileSync(caFile), userAgent);
   }
 }
 
@@ -109,6 +72,7 @@ beforeAll(async () => {
     [
       { workerId: 'w100', displayName: 'Chan Tai Man', domicile: 'macau' },
       { workerId: 'w200', displayName: 'Li Ming', domicile: 'mainland' },
+      { workerId: 'w300', displayName: 'Maria Costa', domicile: 'other' },
     ],
     { source: 'roster.csv', now: new Date() },
   );
@@ -124,6 +88,9 @@ beforeAll(async () => {
   });
   credentials = CredentialStore.open({ stateDir, logger: silentLogger() });
   credentials.setPin('w100', '4821');
+  outbox = Outbox.open({ stateDir, deviceId: 'gate-01', logger: silentLogger() });
+  const audit = AuditLog.attach({ outbox, siteId: 'site-taipa', logger: silentLogger() });
+  audit.onRecorded((entry) => audited.push(entry));
   const accounts = TechnicianAccounts.forStateDir(stateDir, () => clock);
   accounts.setPassword('tech.lei', PASSWORD);
   accounts.setPassword('tech.other', PASSWORD);
@@ -132,12 +99,14 @@ beforeAll(async () => {
     port: 0,
     tls: { cert: fs.readFileSync(pki.server.cert), key: fs.readFileSync(pki.server.key) },
     service: consent.service,
+    consents: consent.store,
     domicileOf: (subject) => domiciles.get(subject),
     credentials,
     accounts,
+    audit,
     deviceId: 'gate-01',
     defaultLocale: 'zh-Hant',
-    logger: silentLogger(),
+    logger: logs.logger,
     now: () => clock,
   });
   ({ port } = await server.start());
@@ -146,6 +115,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   credentials?.close();
+  await outbox?.close();
   await consent?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -179,6 +149,15 @@ describe('kiosk sign-in', () => {
     const right = await client.post('/sign-in', { user: 'tech.other', password: PASSWORD, lang: 'en' });
     expect(right.status).toBe(401);
     expect(right.body).toContain('this account is locked');
+
+    const entries = audited.filter((entry) => entry.actor.id === 'tech.other');
+    expect(entries.map((entry) => [entry.action, entry.outcome, entry.reason])).toEqual([
+      ...Array.from({ length: 5 }, () => ['technician.sign-in', 'failure', 'wrong-password']),
+      ['technician.lockout', 'success', 'too-many-failures'],
+      ['technician.sign-in', 'denied', 'account-locked'],
+    ]);
+    expect(entries[5]!.detail).toEqual({ failureLimit: 5, lockedForS: 900 });
+    for (const entry of entries) expect(entry.sourceAddress).toBe('127.0.0.1');
   });
 
   it('expires an idle session', async () => {
@@ -186,6 +165,62 @@ describe('kiosk sign-in', () => {
     clock += SESSION_IDLE_MS + 1;
     const reply = await client.get('/start?lang=en');
     expect(reply.body).toContain('Please sign in first.');
+  });
+});
+
+describe('kiosk sign-in audit', () => {
+  it('records sign-in and sign-out', async () => {
+    const before = audited.length;
+    const client = await signedIn();
+    const out = await client.post('/sign-out', { lang: 'en' });
+    expect(out.status).toBe(200);
+    expect(out.body).toContain('You are signed out.');
+    expect((await client.get('/start?lang=en')).body).toContain('Please sign in first.');
+    const entries = audited.slice(before);
+    expect(entries.map((entry) => [entry.action, entry.outcome, entry.reason])).toEqual([
+      ['technician.sign-in', 'success', null],
+      ['technician.sign-out', 'success', 'signed-out'],
+    ]);
+    for (const entry of entries) {
+      expect(entry.actor).toEqual({ kind: 'technician', id: 'tech.lei' });
+      expect(entry.sourceAddress).toBe('127.0.0.1');
+    }
+  });
+
+  it('records an idle sign-out', async () => {
+    await signedIn();
+    const before = audited.length;
+    clock += SESSION_IDLE_MS + 1;
+    server.sweep();
+    expect(audited.slice(before).map((entry) => [entry.action, entry.actor.id, entry.reason, entry.sourceAddress])).toEqual([
+      ['technician.sign-out', 'tech.lei', 'idle-timeout', null],
+    ]);
+  });
+
+  it('never records a password', async () => {
+    const before = audited.length;
+    const client = new Client();
+    await client.get('/?lang=en');
+    // A password typed into the user name field is the case to guard against.
+    const typo = 'Secret-typed-as-name';
+    await client.post('/sign-in', { user: typo, password: 'another secret text', lang: 'en' });
+    await client.post('/sign-in', { user: 'tech.lei', password: 'a wrong password text', lang: 'en' });
+    const entries = audited.slice(before);
+    expect(entries.map((entry) => [entry.actor.id, entry.outcome, entry.reason])).toEqual([
+      [null, 'failure', 'unknown-user'],
+      ['tech.lei', 'failure', 'wrong-password'],
+    ]);
+
+    const secrets = [typo, 'another secret text', 'a wrong password text', PASSWORD, 'wrong password'];
+    const stored = ['outbox.db', 'outbox.db-wal']
+      .map((name) => path.join(stateDir, name))
+      .filter((file) => fs.existsSync(file))
+      .map((file) => fs.readFileSync(file).toString('latin1'));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      for (const bytes of stored) expect(bytes.includes(secret), `"${secret}" in the outbox database`).toBe(false);
+      expect(logs.raw.some((line) => line.includes(secret)), `"${secret}" in the log`).toBe(false);
+    }
   });
 });
 
@@ -212,6 +247,18 @@ describe('kiosk consent flow', () => {
     const jws = /<code class="receipt" id="receipt">([^<]+)<\/code>/.exec(receipt.body)![1]!;
     const verified = await verifyReceipt(jws, keys.publicKey);
     expect(verified.payload).toMatchObject({ kind: 'consent', subject: 'w100', method: 'kiosk', witness: 'tech.lei', law: 'macau-pdpa' });
+
+    // The QR code on the page carries the receipt's QR form, which verify accepts as it is.
+    const qrText = /data-qr="([^"]+)"/.exec(receipt.body)![1]!;
+    expect(qrText).toBe(receiptToQr(jws));
+    expect(receipt.body).toContain(qrSvg(qrText, kioskMessages.translate('zh-Hant', 'receipt.qr')));
+    expect((await verifyReceipt(qrText, keys.publicKey)).payload).toEqual(verified.payload);
+    expect(receipt.body).toContain('@media print');
+
+    const printable = await client.get(`/receipt/${verified.payload.consentId}?lang=en`);
+    expect(printable.status).toBe(200);
+    expect(printable.body).toContain(`data-qr="${qrText}"`);
+    expect((await new Client().get(`/receipt/${verified.payload.consentId}?lang=en`)).status).toBe(404);
 
     const record = consent.store.active('w100', CONSENT_PURPOSE)!;
     expect(record.steps.map((step) => step.step)).toEqual(['form-shown:macau-pdpa-notice', 'face-recognition-consent', 'confirm-worker-id']);
@@ -250,6 +297,83 @@ describe('kiosk consent flow', () => {
     const flow = await startFlow(owner, 'w200');
     const other = await signedIn();
     expect((await other.get(`${flow}/form/0?lang=en`)).status).toBe(404);
+  });
+});
+
+describe('kiosk phone hand-off', () => {
+  /** Start a flow for w200 and show its QR code; returns the flow path and the phone link. */
+  async function handOff(technician: Client): Promise<{ flow: string; link: string }> {
+    const flow = await startFlow(technician, 'w200');
+    // Shown in the worker's language, as the phone will show it.
+    const first = await technician.get(`${flow}/form/0`);
+    expect(first.body).toContain('显示供员工手机扫描的二维码');
+    const issued = await technician.post(`${flow}/handoff`, { lang: 'en' });
+    expect(issued.status).toBe(303);
+    const page = await technician.get(issued.location!);
+    expect(page.body).toContain('<svg role="img"');
+    const link = /data-link="([^"]+)"/.exec(page.body)![1]!;
+    expect(link).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/phone/[A-Za-z0-9_-]{43}$`));
+    return { flow, link };
+  }
+
+  it('moves the flow to the phone once', async () => {
+    const technician = await signedIn();
+    const { flow, link } = await handOff(technician);
+    const status = async (): Promise<{ state: string }> => JSON.parse((await technician.get(`${flow}/status?lang=en`)).body) as { state: string };
+    expect((await status()).state).toBe('waiting');
+
+    const phone = new Client('phone-browser/2.0 (390x844)');
+    const opened = await phone.get(new URL(link).pathname);
+    expect(opened.status).toBe(200);
+    expect(opened.body).toContain('<html lang="zh-Hans">');
+    expect(opened.body).toContain('澳门《个人资料保护法》');
+    expect(opened.body).not.toContain('/phone/');
+    expect((await status()).state).toBe('in-progress');
+
+    // The link works once, and the technician's screen can no longer answer for the worker.
+    expect((await new Client('someone-else').get(new URL(link).pathname)).status).toBe(410);
+    expect((await technician.get(`${flow}/form/0?lang=en`)).status).toBe(404);
+
+    await phone.post(`${flow}/form/0`, { lang: 'zh-Hans' });
+    await phone.get(`${flow}/form/1?lang=zh-Hans`);
+    await phone.post(`${flow}/form/1`, { lang: 'zh-Hans' });
+    const progress = JSON.parse((await technician.get(`${flow}/status?lang=en`)).body) as { text: Record<string, string> };
+    expect(progress.text['handoff-status']).toBe('The worker is answering on the phone: 2 of 4 steps done.');
+    await phone.get(`${flow}/choice?lang=zh-Hans`);
+    await phone.post(`${flow}/choice`, { lang: 'zh-Hans', 'face-recognition': 'yes' });
+    await phone.get(`${flow}/confirm?lang=zh-Hans`);
+    const receipt = await phone.post(`${flow}/confirm`, { lang: 'zh-Hans', subject: 'w200' });
+    expect(receipt.status).toBe(200);
+    expect(receipt.body).toContain('您的同意收据');
+    expect(receipt.body).toContain('data-qr="FGR1:');
+
+    expect((await status()).state).toBe('granted');
+    const record = consent.store.active('w200', CONSENT_PURPOSE)!;
+    expect(record.witness).toBe('tech.lei');
+    expect(record.steps.map((step) => step.userAgent)).toEqual(Array.from({ length: 4 }, () => 'phone-browser/2.0 (390x844)'));
+    expect(record.steps.every((step) => step.ip === '127.0.0.1' && step.locale === 'zh-Hans')).toBe(true);
+    const followed = await technician.get(`${flow}/handoff?lang=en`);
+    expect(followed.body).toContain(`Consent ${record.id} was recorded on the worker&#39;s phone.`);
+    expect(followed.body).toContain(`/receipt/${record.id}`);
+  });
+
+  it('expires the link with its flow', async () => {
+    const technician = await signedIn();
+    await technician.get('/start?lang=en');
+    const flow = await startFlow(technician, 'w300');
+    await technician.get(`${flow}/form/0?lang=en`);
+    const issued = await technician.post(`${flow}/handoff`, { lang: 'en' });
+    const link = /data-link="([^"]+)"/.exec((await technician.get(issued.location!)).body)![1]!;
+    clock += FLOW_TIMEOUT_MS + 1;
+    const late = await new Client('late-phone').get(new URL(link).pathname);
+    expect(late.status).toBe(410);
+    expect(late.body).toContain('此連結無效');
+  });
+
+  it('rejects an unknown link', async () => {
+    const reply = await new Client().get(`/phone/${'A'.repeat(43)}?lang=en`);
+    expect(reply.status).toBe(410);
+    expect(reply.body).toContain('This link is not valid');
   });
 });
 

@@ -1,23 +1,34 @@
-import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuditLog } from '../../appliance/audit/log.js';
 import type { Logger } from '../../appliance/common/logger.js';
 import { isFacegateError } from '../../appliance/common/errors.js';
 import type { ConsentService } from '../../appliance/consent/service.js';
-import { CONFIRM_STEP, FACE_CONSENT_STEP } from '../../appliance/consent/service.js';
-import type { ConsentStep } from '../../appliance/consent/store.js';
+import type { ConsentStore } from '../../appliance/consent/store.js';
+import type { EnrolmentDesk } from '../../appliance/enrolment/desk.js';
 import type { CredentialStore } from '../../appliance/fallback/credentials.js';
 import { isLocale, type Locale } from '../../appliance/i18n/locale.js';
-import { consentTrack, type Domicile } from '../roster/worker.js';
-import { escapeHtml, layout, postForm, textField, translate, type PageContext } from './pages.js';
+import type { Domicile } from '../roster/worker.js';
+import { CapturePages } from './capture-pages.js';
+import { ConsentFlows } from './consent-flow.js';
+import { HandoffTokens, handoffBaseUrl } from './handoff.js';
+import { SESSION_COOKIE, clientAddress, readCookie, readForm, redirect, sendNotFound, sendScript, setSessionCookie, type RequestInfo } from './http.js';
+import { KioskAudit } from './kiosk-audit.js';
+import { pageContext, postForm, sendPage, textField, translate } from './pages.js';
+import { receiptSection } from './receipt-page.js';
+import { KIOSK_SCRIPT } from './script.js';
 import { SessionStore, csrfMatches, type Session } from './sessions.js';
 import type { TechnicianAccounts } from './technicians.js';
 
-const COOKIE = 'fg_session';
-const MAX_BODY_BYTES = 8_192;
-/** A worker's consent flow must be finished within this time after the technician starts it. */
-const FLOW_TIMEOUT_MS = 15 * 60_000;
+/** How often expired sessions, flows and hand-off links are dropped. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const FLOW_PATH = new RegExp(`^/flow/(${UUID})/(form/(\\d+)|choice|confirm|handoff|status)$`);
+const ENROL_PATH = new RegExp(`^/enrol/(${UUID})(/status|/confirm|/cancel)?$`);
+const RECEIPT_PATH = new RegExp(`^/receipt/(${UUID})$`);
+const PHONE_PATH = /^\/phone\/([A-Za-z0-9_-]{43})$/;
 
 export interface KioskServerOptions {
   host: string;
@@ -25,54 +36,64 @@ export interface KioskServerOptions {
   /** PEM certificate and key the kiosk serves HTTPS with: the device's own by default. */
   tls: { cert: string | Buffer; key: string | Buffer };
   service: ConsentService;
+  consents: ConsentStore;
   /** Domicile of a worker on the roster, or undefined. */
   domicileOf: (subjectId: string) => Domicile | undefined;
   credentials: CredentialStore;
   accounts: TechnicianAccounts;
+  /** The device's audit log, for technician sign-in and sign-out entries. */
+  audit: AuditLog;
+  /** Face capture from the device camera; without it the kiosk records consent only. */
+  enrolment?: EnrolmentDesk;
+  /** Base address put in phone hand-off links; see handoffBaseUrl for the default. */
+  publicUrl?: string;
   deviceId: string;
   defaultLocale: Locale;
   logger: Logger;
   now?: () => number;
 }
 
-interface Flow {
-  id: string;
-  sessionId: string;
-  subjectId: string;
-  law: 'macau-pdpa' | 'mainland-pipl';
-  locale: Locale;
-  steps: ConsentStep[];
-  createdAt: number;
-}
-
-interface RequestInfo {
-  request: IncomingMessage;
-  response: ServerResponse;
-  url: URL;
-  session: Session;
-  body: URLSearchParams;
-  locale: Locale;
-  ip: string | null;
-  userAgent: string;
-}
-
 /**
- * The LAN enrolment kiosk over HTTPS. A technician signs in and starts a consent for a worker on
- * the roster. The worker reads each form in full, makes the separate, unticked choice for facial
- * recognition, confirms with the worker id and gets the signed receipt. Workers withdraw with their
- * worker id and PIN. Every step is recorded with time, IP address, user agent, device and language.
+ * The LAN enrolment kiosk over HTTPS. A technician signs in, starts a worker's consent (on this
+ * screen or on the worker's phone through a QR code), then a face capture with the device camera.
+ * Workers withdraw with their worker id and PIN. Sign-ins, failures, lockouts and sign-outs are
+ * audited; a password is never logged or audited.
  */
 export class KioskServer {
   private readonly server: https.Server;
   private readonly sessions: SessionStore;
-  private readonly flows = new Map<string, Flow>();
+  private readonly tokens: HandoffTokens;
+  private readonly flows: ConsentFlows;
+  private readonly capture: CapturePages;
+  private readonly audit: KioskAudit;
   private readonly log: Logger;
   private readonly now: () => number;
+  private sweeper: NodeJS.Timeout | undefined;
+  private port: number | undefined;
 
   constructor(private readonly options: KioskServerOptions) {
     this.now = options.now ?? Date.now;
-    this.sessions = new SessionStore(this.now);
     this.log = options.logger.child({ module: 'kiosk' });
+    this.audit = new KioskAudit(options.audit, this.log);
+    this.sessions = new SessionStore(this.now, (session) => {
+      if (session.technician === null) return;
+      this.log.info({ technician: session.technician }, 'technician session ended after idling');
+      this.audit.signOut(session.technician, 'idle-timeout', null);
+    });
+    this.tokens = new HandoffTokens(this.now);
+    this.capture = new CapturePages(options.enrolment, this.log);
+    this.flows = new ConsentFlows({
+      service: options.service,
+      consents: options.consents,
+      domicileOf: options.domicileOf,
+      sessions: this.sessions,
+      tokens: this.tokens,
+      baseUrl: () => (this.port === undefined ? undefined : handoffBaseUrl({ host: options.host, port: this.port, publicUrl: options.publicUrl })),
+      captureOffer: (context, subjectId) => this.capture.offer(context, subjectId),
+      deviceId: options.deviceId,
+      logger: this.log,
+      now: this.now,
+    });
     this.server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         this.log.error({ err: error, path: request.url }, 'kiosk request failed');
@@ -87,22 +108,35 @@ export class KioskServer {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
-    const port = (this.server.address() as AddressInfo).port;
-    this.log.info({ host: this.options.host, port }, 'kiosk listening');
-    return { port };
+    this.port = (this.server.address() as AddressInfo).port;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+    const handoff = handoffBaseUrl({ host: this.options.host, port: this.port, publicUrl: this.options.publicUrl });
+    this.log.info({ host: this.options.host, port: this.port, handoff: handoff ?? null, capture: this.capture.available }, 'kiosk listening');
+    if (handoff === undefined) this.log.warn('no address for phone hand-off links: set kiosk.publicUrl');
+    return { port: this.port };
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweeper);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Drop expired sessions (auditing idle technician sign-outs), flows and hand-off links. */
+  sweep(): void {
+    this.sessions.sweep();
+    this.flows.sweep();
+    this.tokens.sweep();
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'https://kiosk.invalid');
-    let session = this.sessions.get(readCookie(request, COOKIE));
+    if (url.pathname === '/kiosk.js') return sendScript(response, KIOSK_SCRIPT);
+    let session = this.sessions.get(readCookie(request, SESSION_COOKIE));
     if (session === undefined) {
       session = this.sessions.create();
-      setCookie(response, session.id);
+      setSessionCookie(response, session.id);
     }
     const body = request.method === 'POST' ? await readForm(request) : new URLSearchParams();
     const requested = body.get('lang') ?? url.searchParams.get('lang') ?? '';
@@ -118,184 +152,112 @@ export class KioskServer {
     };
     if (request.method === 'POST' && !csrfMatches(session, body.get('csrf') ?? undefined)) {
       this.log.warn({ path: url.pathname, ip: info.ip }, 'kiosk form rejected: CSRF token missing or wrong');
-      return this.page(info, 403, translate(info.locale, 'error.csrf'), '');
+      return sendPage(info, 403, translate(info.locale, 'error.csrf'), '');
     }
 
-    const flowMatch = /^\/flow\/([0-9a-f-]{36})\/(form\/(\d+)|choice|confirm)$/.exec(url.pathname);
-    if (url.pathname === '/' || url.pathname === '/sign-in') return request.method === 'POST' ? this.signIn(info) : this.signInPage(info, undefined);
-    if (url.pathname === '/start') return this.start_(info);
-    if (url.pathname === '/withdraw') return this.withdraw(info);
-    if (flowMatch !== null) return this.flowStep(info, flowMatch[1]!, flowMatch[3] === undefined ? flowMatch[2]! : Number(flowMatch[3]));
-    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end('not found\n');
+    const { pathname } = url;
+    if (pathname === '/' || pathname === '/sign-in') return request.method === 'POST' ? this.signIn(info) : this.signInPage(info, undefined);
+    if (pathname === '/sign-out' && request.method === 'POST') return this.signOut(info);
+    if (pathname === '/withdraw') return this.withdraw(info);
+    if (pathname === '/start') return this.startPage(info);
+    if (pathname === '/enrol' && request.method === 'POST') return this.capture.begin(info);
+
+    const phone = PHONE_PATH.exec(pathname);
+    if (phone !== null && request.method === 'GET') return this.flows.phone(info, phone[1]!);
+    const flow = FLOW_PATH.exec(pathname);
+    if (flow !== null) {
+      const [, id, step, form] = flow as unknown as [string, string, string, string | undefined];
+      if (step === 'handoff') return this.flows.handoff(info, id);
+      if (step === 'status') return this.flows.status(info, id);
+      return this.flows.step(info, id, form === undefined ? (step as 'choice' | 'confirm') : Number(form));
+    }
+    const enrol = ENROL_PATH.exec(pathname);
+    if (enrol !== null) {
+      const [, id, action] = enrol as unknown as [string, string, string | undefined];
+      if (action === '/status') return this.capture.statusJson(info, id);
+      if (action === undefined && request.method === 'GET') return this.capture.page(info, id);
+      if (action !== undefined && request.method === 'POST') return this.capture.act(info, id, action === '/confirm' ? 'confirm' : 'cancel');
+    }
+    const receipt = RECEIPT_PATH.exec(pathname);
+    if (receipt !== null) return this.flows.receipt(info, receipt[1]!);
+    sendNotFound(response);
   }
 
   private signInPage(info: RequestInfo, error: string | undefined): void {
-    const context = this.context(info);
+    const context = pageContext(info);
     const fields = `${error === undefined ? '' : `<p class="error">${error}</p>`}${textField('user', translate(info.locale, 'signin.user'))}${textField('password', translate(info.locale, 'signin.password'), 'password')}`;
-    this.page(info, error === undefined ? 200 : 401, translate(info.locale, 'signin.heading'), postForm(context, '/sign-in', fields, translate(info.locale, 'signin.submit')));
+    sendPage(info, error === undefined ? 200 : 401, translate(info.locale, 'signin.heading'), postForm(context, '/sign-in', fields, translate(info.locale, 'signin.submit')));
   }
 
   private signIn(info: RequestInfo): void {
     const user = info.body.get('user') ?? '';
-    const result = this.options.accounts.signIn(user, info.body.get('password') ?? '');
+    const { accounts } = this.options;
+    const attempt = { knownUser: accounts.hasAccount(user), lockedBefore: accounts.isLocked(user) };
+    const result = accounts.signIn(user, info.body.get('password') ?? '');
+    this.audit.signIn(user, result, attempt, info.ip);
     if (!result.ok) {
-      this.log.warn({ user, ip: info.ip, reason: result.reason }, 'technician sign-in failed');
+      // The typed name is logged only when it is an account's, in case a password was typed into it.
+      this.log.warn({ user: attempt.knownUser ? user : null, ip: info.ip, reason: result.reason }, 'technician sign-in failed');
       return this.signInPage(info, translate(info.locale, result.reason === 'locked' ? 'signin.locked' : 'signin.wrong'));
     }
     const promoted = this.sessions.promote(info.session, user);
-    setCookie(info.response, promoted.id);
+    setSessionCookie(info.response, promoted.id);
     this.log.info({ user, ip: info.ip }, 'technician signed in');
     redirect(info.response, `/start?lang=${info.locale}`);
   }
 
-  private start_(info: RequestInfo): void {
-    if (info.session.technician === null) return this.signInPage(info, translate(info.locale, 'error.signin'));
-    let error = '';
-    if (info.request.method === 'POST') {
-      const subjectId = (info.body.get('subject') ?? '').trim();
-      const domicile = this.options.domicileOf(subjectId);
-      if (domicile !== undefined) {
-        const track = consentTrack(domicile);
-        const flow: Flow = { id: randomUUID(), sessionId: info.session.id, subjectId, law: track.law, locale: track.formLocale, steps: [], createdAt: this.now() };
-        this.flows.set(flow.id, flow);
-        return redirect(info.response, `/flow/${flow.id}/form/0?lang=${track.formLocale}`);
-      }
-      error = `<p class="error">${translate(info.locale, 'start.unknown', { subject: subjectId })}</p>`;
+  private signOut(info: RequestInfo): void {
+    const technician = info.session.technician;
+    this.sessions.end(info.session.id);
+    if (technician !== null) {
+      this.audit.signOut(technician, 'signed-out', info.ip);
+      this.log.info({ user: technician, ip: info.ip }, 'technician signed out');
     }
-    const context = this.context(info);
-    this.page(info, error === '' ? 200 : 404, translate(info.locale, 'start.heading'), postForm(context, '/start', error + textField('subject', translate(info.locale, 'start.subject')), translate(info.locale, 'start.submit')));
+    const fresh: Session = this.sessions.create();
+    setSessionCookie(info.response, fresh.id);
+    sendPage({ ...info, session: fresh }, 200, translate(info.locale, 'signout.done'), `<p><a href="/?lang=${info.locale}">${translate(info.locale, 'signin.heading')}</a></p>`);
   }
 
-  private async flowStep(info: RequestInfo, flowId: string, step: number | string): Promise<void> {
-    const flow = this.flows.get(flowId);
-    if (flow === undefined || flow.sessionId !== info.session.id || info.session.technician === null || this.now() - flow.createdAt > FLOW_TIMEOUT_MS) {
-      return this.page(info, 404, translate(info.locale, 'error.flow'), '');
-    }
-    const locale = isLocale(info.body.get('lang') ?? info.url.searchParams.get('lang') ?? '') ? info.locale : flow.locale;
-    flow.locale = locale;
-    const forms = this.options.service.forms(flow.law, locale);
-    const record = (name: string): void => {
-      flow.steps.push({ step: name, at: new Date(this.now()), ip: info.ip, userAgent: info.userAgent, deviceId: this.options.deviceId, locale });
-    };
-    const context = { ...this.context(info), locale };
-    const path = `/flow/${flow.id}`;
-
-    if (typeof step === 'number') {
-      const form = forms[step];
-      if (form === undefined) return this.page(info, 404, translate(locale, 'error.flow'), '');
-      if (info.request.method === 'POST') {
-        record(`form-shown:${form.id}`);
-        return redirect(info.response, step + 1 < forms.length ? `${path}/form/${step + 1}?lang=${locale}` : `${path}/choice?lang=${locale}`);
-      }
-      const text = `<p><small>${escapeHtml(form.id)} · ${escapeHtml(form.version)} · SHA-256 ${form.sha256}</small></p><pre class="form" lang="${form.locale}">${escapeHtml(form.text)}</pre>`;
-      return this.page({ ...info, locale }, 200, escapeHtml(form.text.split('\n')[0]!), text + postForm(context, `${path}/form/${step}`, '', translate(locale, 'form.read')));
-    }
-
-    if (step === 'choice') {
-      if (info.request.method === 'POST') {
-        if (info.body.get('face-recognition') !== 'yes') {
-          this.flows.delete(flow.id);
-          this.log.info({ flow: flow.id }, 'worker declined facial recognition; nothing recorded');
-          return this.page({ ...info, locale }, 200, translate(locale, 'choice.heading'), `<p>${translate(locale, 'declined')}</p>`);
-        }
-        record(FACE_CONSENT_STEP);
-        return redirect(info.response, `${path}/confirm?lang=${locale}`);
-      }
-      // The box starts unticked and covers facial recognition only, never bundled with other terms.
-      const field = `<p><label><input type="checkbox" name="face-recognition" value="yes"> ${translate(locale, 'choice.label')}</label></p><p>${translate(locale, 'choice.help')}</p>`;
-      return this.page({ ...info, locale }, 200, translate(locale, 'choice.heading'), postForm(context, `${path}/choice`, field, translate(locale, 'choice.submit')));
-    }
-
+  private startPage(info: RequestInfo): void {
+    if (info.session.technician === null) return this.signInPage(info, translate(info.locale, 'error.signin'));
+    let error = '';
+    let status = 200;
     if (info.request.method === 'POST') {
-      if ((info.body.get('subject') ?? '').trim() !== flow.subjectId) {
-        const field = `<p class="error">${translate(locale, 'confirm.mismatch')}</p>${textField('subject', translate(locale, 'confirm.subject'))}`;
-        return this.page({ ...info, locale }, 400, translate(locale, 'confirm.heading'), postForm(context, `${path}/confirm`, field, translate(locale, 'confirm.submit')));
-      }
-      record(CONFIRM_STEP);
-      this.flows.delete(flow.id);
-      const consent = await this.options.service.grant(
-        { subjectId: flow.subjectId, law: flow.law, method: 'kiosk', witness: info.session.technician, faceRecognitionAccepted: true, steps: flow.steps },
-        locale,
-      );
-      // NOTE: no QR code yet (no QR encoder is installed); the page shows the receipt text to print or copy.
-      const body = `<p>${translate(locale, 'receipt.text', { consent: consent.id })}</p><p><code class="receipt" id="receipt">${escapeHtml(consent.receipt)}</code></p>`;
-      return this.page({ ...info, locale }, 200, translate(locale, 'receipt.heading'), body);
+      const started = this.flows.begin(info, (info.body.get('subject') ?? '').trim());
+      if ('location' in started) return redirect(info.response, started.location);
+      error = `<p class="error">${started.error}</p>`;
+      status = started.status;
     }
-    const field = textField('subject', translate(locale, 'confirm.subject'));
-    return this.page({ ...info, locale }, 200, translate(locale, 'confirm.heading'), postForm(context, `${path}/confirm`, field, translate(locale, 'confirm.submit')));
+    const context = pageContext(info);
+    const consent = postForm(context, '/start', error + textField('subject', translate(info.locale, 'start.subject')), translate(info.locale, 'start.submit'));
+    const capture = this.capture.available
+      ? `<h2>${translate(info.locale, 'start.or-capture')}</h2>${postForm(context, '/enrol', textField('subject', translate(info.locale, 'start.subject')), translate(info.locale, 'start.capture'))}`
+      : '';
+    sendPage(info, status, translate(info.locale, 'start.heading'), consent + capture);
   }
 
   private async withdraw(info: RequestInfo): Promise<void> {
-    const context = this.context(info);
+    const context = pageContext(info);
     const fields = textField('subject', translate(info.locale, 'withdraw.subject')) + textField('pin', translate(info.locale, 'withdraw.pin'), 'password');
     if (info.request.method !== 'POST') {
-      return this.page(info, 200, translate(info.locale, 'withdraw.heading'), postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit')));
+      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit')));
     }
     const subjectId = (info.body.get('subject') ?? '').trim();
     const failed = (): void =>
-      this.page(info, 400, translate(info.locale, 'withdraw.heading'), `<p class="error">${translate(info.locale, 'withdraw.failed')}</p>${postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit'))}`);
+      sendPage(info, 400, translate(info.locale, 'withdraw.heading'), `<p class="error">${translate(info.locale, 'withdraw.failed')}</p>${postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit'))}`);
     if (!this.options.credentials.checkPin(subjectId, info.body.get('pin') ?? '')) {
       this.log.warn({ ip: info.ip }, 'kiosk withdrawal rejected: wrong worker id or PIN');
       return failed();
     }
     try {
       const result = await this.options.service.withdraw({ subjectId, method: 'kiosk', actor: { kind: 'worker', id: subjectId }, sourceAddress: info.ip });
-      const body = `<p>${translate(info.locale, 'withdraw.done', { templates: result.templatesDestroyed })}</p><p><code class="receipt" id="receipt">${escapeHtml(result.receipt)}</code></p>`;
-      return this.page(info, 200, translate(info.locale, 'withdraw.heading'), body);
+      const text = translate(info.locale, 'withdraw.done', { templates: result.templatesDestroyed });
+      const section = receiptSection(info.locale, result.receipt, { text, consentId: result.record.id, subjectId, at: result.record.withdrawnAt ?? new Date(this.now()) });
+      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), section);
     } catch (error) {
       if (!isFacegateError(error) || error.code !== 'consent.not_found') throw error;
       this.log.warn({ ip: info.ip }, 'kiosk withdrawal rejected: no consent in force');
       return failed();
     }
   }
-
-  private context(info: RequestInfo): PageContext {
-    return { locale: info.locale, path: info.url.pathname, csrf: info.session.csrf };
-  }
-
-  private page(info: RequestInfo, status: number, heading: string, body: string): void {
-    info.response.writeHead(status, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    });
-    info.response.end(layout(this.context(info), heading, body));
-  }
-}
-
-function readCookie(request: IncomingMessage, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=');
-  }
-  return undefined;
-}
-
-function setCookie(response: ServerResponse, id: string): void {
-  response.setHeader('set-cookie', `${COOKIE}=${id}; Path=/; HttpOnly; Secure; SameSite=Strict`);
-}
-
-function redirect(response: ServerResponse, location: string): void {
-  response.writeHead(303, { location });
-  response.end();
-}
-
-function clientAddress(request: IncomingMessage): string | null {
-  const address = request.socket.remoteAddress;
-  if (address === undefined) return null;
-  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-}
-
-async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RangeError(`form body above ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

@@ -47,10 +47,23 @@ export class TechnicianAccounts {
     fs.renameSync(temporary, this.file);
   }
 
+  /** Return whether the user name belongs to an account. */
+  hasAccount(user: string): boolean {
+    return Object.hasOwn(this.read(), user);
+  }
+
+  /** Return whether failed sign-ins keep this user name locked now. */
+  isLocked(user: string): boolean {
+    const state = this.failures.get(user);
+    return state !== undefined && state.lockedUntil > this.now();
+  }
+
   signIn(user: string, password: string): SignInResult {
     const state = this.failures.get(user);
-    if (state !== undefined && state.lockedUntil > this.now()) return { ok: false, reason: 'locked' };
-    const account = this.read()[user];
+    if (this.isLocked(user)) return { ok: false, reason: 'locked' };
+    const accounts = this.read();
+    // Own keys only, so a name such as "constructor" is an unknown user, not a prototype property.
+    const account = Object.hasOwn(accounts, user) ? accounts[user] : undefined;
     // An unknown user costs one scrypt too, so timing does not reveal which accounts exist.
     const salt = account === undefined ? Buffer.alloc(16) : Buffer.from(account.salt, 'base64');
     const computed = scryptSync(password, salt, HASH_BYTES, SCRYPT);
