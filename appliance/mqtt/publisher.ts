@@ -353,7 +353,8 @@ export class MqttPublisher {
   }
 
   private sendRow(connection: Connection, row: OutboxRow, done: (outcome: SendOutcome) => void): void {
-    const contentType = row.topic === this.topics.events || row.topic === this.topics.audit ? 'application/jose' : 'application/json';
+    const sealed = row.topic === this.topics.events || row.topic === this.topics.audit || row.topic === this.topics.cmdResult;
+    const contentType = sealed ? 'application/jose' : 'application/json';
     connection.client.publish(row.topic, row.payload, { qos: 1, retain: false, properties: { contentType } }, (error, packet) => {
       done(publishOutcome(error, packet));
     });

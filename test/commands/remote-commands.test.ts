@@ -56,6 +56,7 @@ describe('remote commands end to end', () => {
     const resolveDeviceKey = (kid: string) => (kid === keyId(devicePublicKey) ? { publicKey: devicePublicKey, deviceId: DEVICE_ID, siteId: SITE_ID } : undefined);
     const opened = [];
     for (const message of fleetClient.messages.filter((candidate) => candidate.topic === topics.cmdResult)) {
+      expect(message.packet.properties?.contentType).toBe('application/jose');
       opened.push((await openCommandResult(message.payload, { fleetPrivateKey, resolveDeviceKey, topic: message.topic })).payload);
     }
     return opened;
