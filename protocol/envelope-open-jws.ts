@@ -3,6 +3,7 @@ import { errorMessage } from '../appliance/common/errors.js';
 import { EnvelopeFormatError, EnvelopeSignatureError } from './envelope-errors.js';
 import type { EnvelopeKey } from './envelope.js';
 import { decodeBase64url } from './envelope-open-crypto.js';
+import { quote } from './envelope-open-jwe.js';
 
 /**
  * The inner JWS of an envelope: a compact JWS signed with Ed25519 (`alg: "EdDSA"`), checked with
@@ -67,7 +68,7 @@ export function verifyCompactJws(jws: ParsedJws, publicKey: EnvelopeKey, kid: st
   if (jws.parts.length !== 3) throw fail(`the JWS has ${jws.parts.length} dot-separated parts, expected 3`);
   // No JWS extension is implemented, so a `crit` header of any kind is rejected.
   // NOTE: jose 6 accepts `crit: ["b64"]`, but sealJson never produces it, so this opener rejects it.
-  if (jws.header.crit !== undefined) throw fail(`the JWS header marks ${JSON.stringify(jws.header.crit)} as critical extensions, which are not supported`);
+  if (jws.header.crit !== undefined) throw fail(`the JWS header marks ${quote(jws.header.crit)} as critical extensions, which are not supported`);
   const [encodedHeader, encodedPayload, encodedSignature] = jws.parts as [string, string, string];
   // NOTE: jose 6 decodes with atob, which skips ASCII white space, so it accepts a signed token with spaces. This decoder does not.
   const payload = decodeBase64url(encodedPayload);
