@@ -112,6 +112,8 @@ export class EnrolmentDesk {
     this.prune();
 
     const { gallery } = this.options;
+    // Logs name workers by pseudonym, as the gate's logs do; the audit entries name the worker id.
+    const pseudonym = gallery.pseudonymFor(subjectId);
     const existingTemplates = gallery.listSubjects().find((subject) => subject.id === subjectId)?.templates ?? 0;
     const enrolment: Enrolment = {
       id: randomUUID(),
@@ -119,7 +121,7 @@ export class EnrolmentDesk {
       technician: actor.technician,
       sourceAddress: actor.sourceAddress,
       state: 'capturing',
-      session: new CaptureSession({ frames: this.tap, analyser: this.options.analyser, settings: this.options.capture, logger: this.log.child({ subject: subjectId }) }),
+      session: new CaptureSession({ frames: this.tap, analyser: this.options.analyser, settings: this.options.capture, logger: this.log.child({ subject: pseudonym }) }),
       existingTemplates,
       captured: undefined,
       duplicate: undefined,
@@ -132,7 +134,7 @@ export class EnrolmentDesk {
     this.active = enrolment;
     this.tap.start();
     this.audit(enrolment, actor, { action: 'enrolment.start', outcome: 'success', detail: { enrolment: enrolment.id, existingTemplates } });
-    this.log.info({ enrolment: enrolment.id, subject: subjectId, technician: actor.technician }, 'enrolment capture started');
+    this.log.info({ enrolment: enrolment.id, subject: pseudonym, technician: actor.technician }, 'enrolment capture started');
     void this.capture(enrolment);
     return this.view(enrolment);
   }
@@ -202,7 +204,7 @@ export class EnrolmentDesk {
     }
     enrolment.duplicate = duplicate;
     enrolment.state = 'duplicate';
-    this.log.warn({ enrolment: enrolment.id, matchedSubject: duplicate.subjectId, score: round(duplicate.score), threshold: round(duplicate.threshold) }, 'enrolment template matches another subject; waiting for the technician');
+    this.log.warn({ enrolment: enrolment.id, matchedSubject: this.options.gallery.pseudonymFor(duplicate.subjectId), score: round(duplicate.score), threshold: round(duplicate.threshold) }, 'enrolment template matches another subject; waiting for the technician');
     // Unanswered, the question would keep the gate paused, so it expires like a capture.
     enrolment.duplicateTimer = setTimeout(() => {
       if (enrolment.state !== 'duplicate') return;

@@ -240,11 +240,11 @@ export class KioskServer {
     const context = pageContext(info);
     const fields = textField('subject', translate(info.locale, 'withdraw.subject')) + textField('pin', translate(info.locale, 'withdraw.pin'), 'password');
     if (info.request.method !== 'POST') {
-      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit')));
+      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit')), { workerFacing: true });
     }
     const subjectId = (info.body.get('subject') ?? '').trim();
     const failed = (): void =>
-      sendPage(info, 400, translate(info.locale, 'withdraw.heading'), `<p class="error">${translate(info.locale, 'withdraw.failed')}</p>${postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit'))}`);
+      sendPage(info, 400, translate(info.locale, 'withdraw.heading'), `<p class="error">${translate(info.locale, 'withdraw.failed')}</p>${postForm(context, '/withdraw', fields, translate(info.locale, 'withdraw.submit'))}`, { workerFacing: true });
     if (!this.options.credentials.checkPin(subjectId, info.body.get('pin') ?? '')) {
       this.log.warn({ ip: info.ip }, 'kiosk withdrawal rejected: wrong worker id or PIN');
       return failed();
@@ -253,7 +253,7 @@ export class KioskServer {
       const result = await this.options.service.withdraw({ subjectId, method: 'kiosk', actor: { kind: 'worker', id: subjectId }, sourceAddress: info.ip });
       const text = translate(info.locale, 'withdraw.done', { templates: result.templatesDestroyed });
       const section = receiptSection(info.locale, result.receipt, { text, consentId: result.record.id, subjectId, at: result.record.withdrawnAt ?? new Date(this.now()) });
-      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), section);
+      return sendPage(info, 200, translate(info.locale, 'withdraw.heading'), section, { workerFacing: true });
     } catch (error) {
       if (!isFacegateError(error) || error.code !== 'consent.not_found') throw error;
       this.log.warn({ ip: info.ip }, 'kiosk withdrawal rejected: no consent in force');
