@@ -139,8 +139,6 @@ export class Ingestor {
         const opened = await openEvent(payload, { fleetPrivateKey: keyring.resolve, resolveDeviceKey: registry.resolve, topic });
         return { kind: 'event', event: opened.payload };
       }
-      // NOTE: audit messages still open through jose (openAuditMessage in appliance/audit/wire.ts), which costs
-      // about three times the CPU of the node:crypto opener, because that function cannot take another opener.
       const opened = await openAuditMessage(payload, { fleetPrivateKey: keyring.resolve, resolveDeviceKey: registry.resolve, topic });
       if (opened.payload.kind === 'entry') return { kind: 'entry', entry: opened.payload.entry };
       const checkpoint = opened.payload.checkpoint;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnvelopeMismatchError } from './envelope-errors.js';
-import { ENVELOPE_TYPES, openJson, sealJson, type OpenEventOptions, type Opened, type SealEventOptions } from './envelope.js';
+import { openJson } from './envelope-open.js';
+import { ENVELOPE_TYPES, sealJson, type OpenEventOptions, type Opened, type SealEventOptions } from './envelope.js';
 import { SCHEMA_VERSION, deviceId, eventId, firmwareVersion, macauTime, modelVersions, nonNegativeInteger, shortToken, siteId } from './fields.js';
 import { ID_PATTERN, parseTopic } from './topics.js';
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { errorMessage } from '../appliance/common/errors.js';
 import { EnvelopeDecryptionError, EnvelopeFormatError, EnvelopeMismatchError, EnvelopeSchemaError, UnknownSignerError } from './envelope-errors.js';
-import { ENVELOPE_TYPES, JWS_ALGORITHM, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
+import { ENVELOPE_TYPES, JWS_ALGORITHM, checkEventOrigin, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
 import { decryptCompactJwe, decryptionFailed } from './envelope-open-jwe.js';
 import { decodeProtectedHeader, parseCompactJws, verifyCompactJws } from './envelope-open-jws.js';
 import { MAX_EVENT_BYTES, attendanceEvent, type AttendanceEvent } from './event.js';
@@ -94,32 +94,6 @@ export async function openEvent(jwe: string, options: OpenEventOptions): Promise
   });
   checkEventOrigin(opened, options.topic);
   return opened;
-}
-
-/**
- * Check that signer, payload and topic name the same device, with the messages of envelope.ts
- * openEvent. envelope-open.test.ts runs each case through both openers to keep the copies equal.
- */
-function checkEventOrigin({ payload, signer, signerKid }: Opened<AttendanceEvent>, topic: string | undefined): void {
-  if (signer.deviceId === undefined || signer.deviceId !== payload.deviceId) {
-    throw new EnvelopeMismatchError(
-      `Event ${payload.eventId} names device ${JSON.stringify(payload.deviceId)}, but kid ${JSON.stringify(signerKid)} is registered to ${signer.deviceId === undefined ? 'no device' : `device ${JSON.stringify(signer.deviceId)}`}.`,
-      { hint: 'A device may only sign its own events; check the device key registry.', params: { kid: signerKid } },
-    );
-  }
-  if (signer.siteId !== undefined && signer.siteId !== payload.siteId) {
-    throw new EnvelopeMismatchError(
-      `Event ${payload.eventId} names site ${JSON.stringify(payload.siteId)}, but device ${JSON.stringify(signer.deviceId)} is registered at site ${JSON.stringify(signer.siteId)}.`,
-      { hint: 'Update the registry if the device was moved to another site.' },
-    );
-  }
-  if (topic === undefined) return;
-  const parts = parseTopic(topic);
-  if (parts === undefined || parts.channel !== 'events' || parts.deviceId !== payload.deviceId || parts.siteId !== payload.siteId) {
-    throw new EnvelopeMismatchError(`Event ${payload.eventId} of ${payload.siteId}/${payload.deviceId} arrived on topic ${JSON.stringify(topic)}.`, {
-      hint: 'Events must arrive on facegate/v1/<site>/<device>/events of the device that signed them.',
-    });
-  }
 }
 
 async function resolveRecipientKey(source: RecipientKeySource, kid: unknown): Promise<EnvelopeKey> {

@@ -223,8 +223,12 @@ export async function openEvent(jwe: string, options: OpenEventOptions): Promise
     resolveSigner: options.resolveDeviceKey,
     maxBytes: MAX_EVENT_BYTES,
   });
-  const { payload, signer, signerKid } = opened;
+  checkEventOrigin(opened, options.topic);
+  return opened;
+}
 
+/** Check that the signer's registered device, the payload and the topic (when given) name the same device and site. */
+export function checkEventOrigin({ payload, signer, signerKid }: Opened<AttendanceEvent>, topic: string | undefined): void {
   if (signer.deviceId === undefined || signer.deviceId !== payload.deviceId) {
     throw new EnvelopeMismatchError(
       `Event ${payload.eventId} names device ${JSON.stringify(payload.deviceId)}, but kid ${JSON.stringify(signerKid)} is registered to ${signer.deviceId === undefined ? 'no device' : `device ${JSON.stringify(signer.deviceId)}`}.`,
@@ -237,16 +241,13 @@ export async function openEvent(jwe: string, options: OpenEventOptions): Promise
       { hint: 'Update the registry if the device was moved to another site.' },
     );
   }
-  if (options.topic !== undefined) {
-    const parts = parseTopic(options.topic);
-    if (parts === undefined || parts.channel !== 'events' || parts.deviceId !== payload.deviceId || parts.siteId !== payload.siteId) {
-      throw new EnvelopeMismatchError(
-        `Event ${payload.eventId} of ${payload.siteId}/${payload.deviceId} arrived on topic ${JSON.stringify(options.topic)}.`,
-        { hint: 'Events must arrive on facegate/v1/<site>/<device>/events of the device that signed them.' },
-      );
-    }
+  if (topic === undefined) return;
+  const parts = parseTopic(topic);
+  if (parts === undefined || parts.channel !== 'events' || parts.deviceId !== payload.deviceId || parts.siteId !== payload.siteId) {
+    throw new EnvelopeMismatchError(`Event ${payload.eventId} of ${payload.siteId}/${payload.deviceId} arrived on topic ${JSON.stringify(topic)}.`, {
+      hint: 'Events must arrive on facegate/v1/<site>/<device>/events of the device that signed them.',
+    });
   }
-  return opened;
 }
 
 function decodeHeader(token: string, kind: 'JWE' | 'JWS'): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ENVELOPE_TYPES, openJson, sealJson, type EnvelopeKey, type Opened, type RecipientKeySource, type SignerResolver } from '../../protocol/envelope.js';
+import { openJson } from '../../protocol/envelope-open.js';
+import { ENVELOPE_TYPES, sealJson, type EnvelopeKey, type Opened, type RecipientKeySource, type SignerResolver } from '../../protocol/envelope.js';
 import { EnvelopeMismatchError } from '../../protocol/envelope-errors.js';
 import { parseTopic } from '../../protocol/topics.js';
 import { checkpointSchema, type Checkpoint } from './checkpoint.js';
