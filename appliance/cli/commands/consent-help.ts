@@ -18,7 +18,8 @@ withdraw  withdraws the worker's consent, destroys their templates by deleting t
           prints a signed withdrawal receipt. The running daemon drops the worker from its
           matcher within consent.withdrawalCheckS seconds. PIN and badge keep working.
 verify    checks a receipt (a file, or - for standard input) offline against the device's
-          signing public key, and prints what it records.
+          signing public key, and prints what it records. The receipt is the JWS text or
+          the FGR1: text scanned from the QR code on the printed receipt.
 show      lists the worker's consents, withdrawn ones included, with every recorded step.
 technician  sets a kiosk technician's password (at least 10 characters), read from
           standard input and stored as an scrypt hash.
@@ -51,6 +52,7 @@ grant       完整列出該員工適用的同意書（依人員名冊上的居�
 withdraw    撤回員工的同意，刪除其專屬金鑰以銷毀其範本，並列出已簽署的撤回收據。
             運行中的服務會在 consent.withdrawalCheckS 秒內將該員工移出比對。PIN 及工作證照常可用。
 verify      以裝置的簽署公鑰離線核對收據（檔案，或以 - 代表標準輸入），並列出收據記錄的內容。
+            收據可以是 JWS 文字，或從列印收據上的 QR 碼掃出的 FGR1: 文字。
 show        列出該員工的所有同意（包括已撤回的），以及每個已記錄的步驟。
 technician  設定自助登記機技術員的密碼（最少 10 個字元），從標準輸入讀取，以 scrypt 雜湊儲存。
 pin         設定員工的 PIN（4 至 12 位數字），用於鍵盤打卡及在自助登記機撤回同意，
@@ -81,6 +83,7 @@ grant       完整列出该员工适用的同意书（按人员名册上的居�
 withdraw    撤回员工的同意，删除其专属密钥以销毁其模板，并列出已签名的撤回回执。
             运行中的服务会在 consent.withdrawalCheckS 秒内将该员工移出比对。PIN 及工作证照常可用。
 verify      用设备的签名公钥离线核对回执（文件，或用 - 表示标准输入），并列出回执记录的内容。
+            回执可以是 JWS 文本，或从打印回执上的二维码扫出的 FGR1: 文本。
 show        列出该员工的所有同意（包括已撤回的），以及每个已记录的步骤。
 technician  设置登记终端技术员的密码（至少 10 个字符），从标准输入读取，以 scrypt 哈希保存。
 pin         设置员工的 PIN（4 至 12 位数字），用于键盘打卡及在登记终端撤回同意，
@@ -115,7 +118,8 @@ withdraw    retira o consentimento do trabalhador, destrói os seus modelos apag
             o trabalhador em consent.withdrawalCheckS segundos. O PIN e o cartão continuam a
             funcionar.
 verify      verifica um recibo (um ficheiro, ou - para a entrada padrão) sem rede, com a chave
-            pública de assinatura do dispositivo, e mostra o que regista.
+            pública de assinatura do dispositivo, e mostra o que regista. O recibo é o texto
+            JWS ou o texto FGR1: lido do código QR do recibo impresso.
 show        lista os consentimentos do trabalhador, incluindo os retirados, com cada passo
             registado.
 technician  define a palavra-passe de um técnico do quiosque (pelo menos 10 caracteres), lida
