@@ -59,8 +59,10 @@ export class TechnicianAccounts {
   }
 
   signIn(user: string, password: string): SignInResult {
-    const state = this.failures.get(user);
     if (this.isLocked(user)) return { ok: false, reason: 'locked' };
+    // A lockout that has run out starts the count again, so one more typo does not lock at once.
+    const previous = this.failures.get(user);
+    const state = previous !== undefined && previous.lockedUntil !== 0 ? undefined : previous;
     const accounts = this.read();
     // Own keys only, so a name such as "constructor" is an unknown user, not a prototype property.
     const account = Object.hasOwn(accounts, user) ? accounts[user] : undefined;
