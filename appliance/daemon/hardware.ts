@@ -70,6 +70,7 @@ export function pipelineSettingsFrom(config: FacegateConfig): PipelineSettings {
       maxRollDeg: vision.pose.maxRollDeg,
       minBrightness: vision.brightness.min,
       maxBrightness: vision.brightness.max,
+      minFeatureNorm: vision.minFeatureNorm,
     },
   };
 }

@@ -34,6 +34,7 @@ const QUALITY_GUIDANCE: Record<QualityReason, 'too-far' | 'too-dark' | 'too-brig
   'pose-yaw': 'face-camera',
   'pose-pitch': 'face-camera',
   'pose-roll': 'face-camera',
+  'weak-features': 'face-camera',
 };
 
 export type FrameVerdict =

@@ -26,6 +26,7 @@ const GOOD_QUALITY: QualityReport = {
   sharpness: 120,
   brightness: 128,
   pose: { yaw: 3, pitch: -2, roll: 1 },
+  featureNorm: null,
 };
 
 function syntheticFace(x1: number, quality: QualityReport = GOOD_QUALITY): FaceResult {
@@ -94,6 +95,7 @@ describe('selectSingleFace on synthetic results', () => {
       sharpness: 3.04,
       brightness: 25.4,
       pose: { yaw: 0, pitch: 0, roll: 0 },
+      featureNorm: null,
     };
     const error = captureError(() => selectSingleFace(syntheticResult([syntheticFace(100, poor)]), 'dim.jpg'));
     expect(error.code).toBe('face.quality.too-blurry');
@@ -110,6 +112,7 @@ describe('selectSingleFace on synthetic results', () => {
       sharpness: 50,
       brightness: 240,
       pose: { yaw: 80, pitch: -50, roll: 41 },
+      featureNorm: null,
     };
     const error = captureError(() => selectSingleFace(syntheticResult([syntheticFace(100, everything)]), 'bad.jpg'));
     expect(error.code).toBe('face.quality.too-small');

@@ -43,6 +43,7 @@ export function selectSingleFace(result: AnalyseResult, label: string, faceIndex
           case 'pose-yaw': return `head turned sideways (yaw about ${q.pose.yaw.toFixed(0)}°)`;
           case 'pose-pitch': return `head tilted up or down (pitch about ${q.pose.pitch.toFixed(0)}°)`;
           case 'pose-roll': return `head tilted sideways (roll about ${q.pose.roll.toFixed(0)}°)`;
+          case 'weak-features': return `face not recognisable as upright (feature strength ${(q.featureNorm ?? 0).toFixed(2)})`;
         }
       })
       .join(', ');
@@ -58,6 +59,7 @@ export function selectSingleFace(result: AnalyseResult, label: string, faceIndex
         yaw: Math.round(q.pose.yaw),
         pitch: Math.round(q.pose.pitch),
         roll: Math.round(q.pose.roll),
+        featureNorm: (q.featureNorm ?? 0).toFixed(2),
       },
     });
   }

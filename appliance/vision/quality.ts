@@ -12,6 +12,8 @@ export interface QualityThresholds {
   /** Allowed mean grey level (0..255) of the aligned face. */
   minBrightness: number;
   maxBrightness: number;
+  /** Minimum length of the `fr_feature` output before normalisation; see checkFeatureStrength. */
+  minFeatureNorm: number;
 }
 
 /**
@@ -27,9 +29,10 @@ export const DEFAULT_QUALITY: QualityThresholds = {
   maxRollDeg: 35,
   minBrightness: 40,
   maxBrightness: 220,
+  minFeatureNorm: 2.4,
 };
 
-export type QualityReason = 'too-small' | 'too-blurry' | 'pose-yaw' | 'pose-pitch' | 'pose-roll' | 'too-dark' | 'too-bright';
+export type QualityReason = 'too-small' | 'too-blurry' | 'pose-yaw' | 'pose-pitch' | 'pose-roll' | 'too-dark' | 'too-bright' | 'weak-features';
 
 export interface Pose {
   yaw: number;
@@ -44,6 +47,8 @@ export interface QualityReport {
   sharpness: number;
   brightness: number;
   pose: Pose;
+  /** Length of the raw embedding, or null when the face was not embedded. */
+  featureNorm: number | null;
 }
 
 const toDegrees = (radians: number): number => (radians * 180) / Math.PI;
@@ -133,5 +138,16 @@ export function assessQuality(
   if (Math.abs(pose.yaw) > thresholds.maxYawDeg) reasons.push('pose-yaw');
   if (Math.abs(pose.pitch) > thresholds.maxPitchDeg) reasons.push('pose-pitch');
   if (Math.abs(pose.roll) > thresholds.maxRollDeg) reasons.push('pose-roll');
-  return { ok: reasons.length === 0, reasons, interEyePx, sharpness, brightness, pose };
+  return { ok: reasons.length === 0, reasons, interEyePx, sharpness, brightness, pose, featureNorm: null };
+}
+
+/**
+ * Add the embedding's raw length to a report, failing it with `weak-features` below the minimum.
+ * The feature model gives a short vector to a crop it cannot read as a face, such as a face turned
+ * 90 degrees whose landmarks still look upright. On the LFW subset, 2 of 2,721 upright faces that
+ * passed the other checks were below 2.4, against 380 of the 399 faces turned 90 degrees that passed them.
+ */
+export function checkFeatureStrength(report: QualityReport, featureNorm: number, thresholds: QualityThresholds): QualityReport {
+  const reasons: QualityReason[] = featureNorm < thresholds.minFeatureNorm ? [...report.reasons, 'weak-features'] : report.reasons;
+  return { ...report, ok: reasons.length === 0, reasons, featureNorm };
 }
