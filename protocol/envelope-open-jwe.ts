@@ -90,7 +90,14 @@ export function decryptionFailed(reason: string, hint: string, cause?: unknown):
 
 /** JSON text of an untrusted header value, cut to 80 characters so a hostile value cannot flood a log line. */
 export function quote(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value);
+  } catch {
+    // JSON.parse reads nesting of any depth, but JSON.stringify recurses and throws RangeError
+    // on an array or object nested a few thousand levels deep.
+    text = `a JSON ${Array.isArray(value) ? 'array' : typeof value} nested too deeply to show`;
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { errorMessage } from '../appliance/common/errors.js';
 import { EnvelopeDecryptionError, EnvelopeFormatError, EnvelopeMismatchError, EnvelopeSchemaError, UnknownSignerError } from './envelope-errors.js';
 import { ENVELOPE_TYPES, JWS_ALGORITHM, checkEventOrigin, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
-import { decryptCompactJwe, decryptionFailed } from './envelope-open-jwe.js';
+import { decryptCompactJwe, decryptionFailed, quote } from './envelope-open-jwe.js';
 import { decodeProtectedHeader, parseCompactJws, verifyCompactJws } from './envelope-open-jws.js';
 import { MAX_EVENT_BYTES, attendanceEvent, type AttendanceEvent } from './event.js';
 import { parseTopic } from './topics.js';
@@ -37,7 +37,7 @@ export async function openJson<S extends z.ZodType>(schema: S, jwe: string, opti
   const outerHeader = decodeProtectedHeader(protectedHeader, 'JWE');
   if (outerHeader.typ !== options.typ || outerHeader.cty !== 'JWT') {
     throw new EnvelopeFormatError(
-      `The envelope has typ ${JSON.stringify(outerHeader.typ)} and cty ${JSON.stringify(outerHeader.cty)}, expected typ "${options.typ}" and cty "JWT".`,
+      `The envelope has typ ${quote(outerHeader.typ)} and cty ${quote(outerHeader.cty)}, expected typ "${options.typ}" and cty "JWT".`,
     );
   }
 
@@ -54,7 +54,7 @@ export async function openJson<S extends z.ZodType>(schema: S, jwe: string, opti
   const innerHeader = parsedJws.header;
   if (innerHeader.alg !== JWS_ALGORITHM || innerHeader.typ !== `${options.typ}+jwt`) {
     throw new EnvelopeFormatError(
-      `The signed payload has alg ${JSON.stringify(innerHeader.alg)} and typ ${JSON.stringify(innerHeader.typ)}, expected "${JWS_ALGORITHM}" and "${options.typ}+jwt".`,
+      `The signed payload has alg ${quote(innerHeader.alg)} and typ ${quote(innerHeader.typ)}, expected "${JWS_ALGORITHM}" and "${options.typ}+jwt".`,
     );
   }
   const kid = innerHeader.kid;
@@ -100,7 +100,7 @@ async function resolveRecipientKey(source: RecipientKeySource, kid: unknown): Pr
   if (typeof source !== 'function') return source;
   const key = await source(typeof kid === 'string' ? kid : undefined);
   if (key === undefined) {
-    throw new EnvelopeDecryptionError(`No fleet private key is configured for JWE kid ${JSON.stringify(kid)}.`, {
+    throw new EnvelopeDecryptionError(`No fleet private key is configured for JWE kid ${quote(kid)}.`, {
       hint: 'The device encrypted to a fleet key this receiver does not hold; check the fleet key rotation.',
     });
   }
