@@ -54,6 +54,37 @@ describe('OperatorKeyring', () => {
     expect(error.message).toContain('a private key must never be copied to a device');
   });
 
+  it.each([
+    ['before the public key', (secret: string, shared: string) => secret + shared],
+    ['after the public key', (secret: string, shared: string) => shared + secret],
+    ['behind a public key label', (secret: string) => `# -----BEGIN PUBLIC KEY-----\n${secret}`],
+    ['encrypted, after the public key', (secret: string, shared: string) => shared + secret.replaceAll('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY')],
+  ])('rejects a private key %s', (_, compose) => {
+    const lee = operatorTestKey();
+    const secret = lee.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const shared = lee.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    fs.writeFileSync(path.join(dir, 'ops-lee.public.pem'), compose(secret, shared));
+
+    const error = captureFacegateError(() => OperatorKeyring.load({ dir, dirRequired: true, files: [] }), 'commands.operator_key_invalid');
+    expect(error.message).toContain('a private key must never be copied to a device');
+  });
+
+  it('loads a key file with CRLF line ends', () => {
+    const lee = operatorTestKey();
+    const shared = lee.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    fs.writeFileSync(path.join(dir, 'ops-lee.public.pem'), shared.replaceAll('\n', '\r\n'));
+
+    expect(OperatorKeyring.load({ dir, dirRequired: true, files: [] }).resolve(lee.kid)?.name).toBe('ops-lee');
+  });
+
+  it('rejects two public keys in one file', () => {
+    const shared = [operatorTestKey(), operatorTestKey()].map((key) => key.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+    fs.writeFileSync(path.join(dir, 'ops-lee.public.pem'), shared.join(''));
+
+    const error = captureFacegateError(() => OperatorKeyring.load({ dir, dirRequired: true, files: [] }), 'commands.operator_key_invalid');
+    expect(error.message).toContain('2 "PUBLIC KEY" PEM blocks');
+  });
+
   it('rejects a key that is not Ed25519', () => {
     savePublicKey(path.join(dir, 'ops-lee.pem'), generateEncryptionKeyPair('X25519').publicKey);
     const error = captureFacegateError(() => OperatorKeyring.load({ dir, dirRequired: true, files: [] }), 'commands.operator_key_invalid');

@@ -1,9 +1,9 @@
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FacegateError, errorMessage } from '../common/errors.js';
 import { operatorName, type RegisteredOperator } from '../../protocol/command.js';
-import { assertSigningKey, keyId, loadPublicKey } from '../../protocol/keys.js';
+import { assertSigningKey, keyId } from '../../protocol/keys.js';
 
 /**
  * The operator public keys a device accepts commands from. Each key is a PEM (SPKI) file named
@@ -25,7 +25,9 @@ export interface InstalledOperator extends RegisteredOperator {
   file: string;
 }
 
-const PUBLIC_PEM = /-----BEGIN PUBLIC KEY-----/;
+const PUBLIC_PEM_BLOCK = /^-----BEGIN PUBLIC KEY-----\r?\n[\s\S]*?^-----END PUBLIC KEY-----\r?$/gm;
+/** Any PEM label of a private key: PKCS #8 (also encrypted), SEC 1, PKCS #1 and OpenSSH. */
+const PRIVATE_PEM_LABEL = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 export class OperatorKeyring {
   private readonly byKid = new Map<string, InstalledOperator>();
@@ -103,11 +105,14 @@ function loadOperatorKey(file: string): InstalledOperator {
   }
   let publicKey: KeyObject;
   try {
-    // createPublicKey also accepts a private key and derives its public half, so check the PEM label first.
-    if (!PUBLIC_PEM.test(fs.readFileSync(file, 'utf8'))) {
-      throw new Error('it contains no "PUBLIC KEY" PEM block; a private key must never be copied to a device');
-    }
-    publicKey = loadPublicKey(file);
+    // createPublicKey also accepts a private key and derives its public half, and it reads the
+    // first block it can use, so the file must contain one public key block and no private key.
+    const text = fs.readFileSync(file, 'utf8');
+    if (PRIVATE_PEM_LABEL.test(text)) throw new Error('it contains a private key, and a private key must never be copied to a device');
+    const blocks = text.match(PUBLIC_PEM_BLOCK) ?? [];
+    if (blocks.length === 0) throw new Error('it contains no "PUBLIC KEY" PEM block; a private key must never be copied to a device');
+    if (blocks.length > 1) throw new Error(`it contains ${blocks.length} "PUBLIC KEY" PEM blocks, expected one key per file`);
+    publicKey = createPublicKey(blocks[0]!);
     assertSigningKey(publicKey, 'public', `operator key of ${name}`);
   } catch (error) {
     throw new FacegateError('commands.operator_key_invalid', `Operator key file ${file} is not usable: ${errorMessage(error)}.`, {
