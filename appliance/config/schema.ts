@@ -180,8 +180,8 @@ const visionSchema = z
       .number()
       .min(0)
       .max(20)
-      .default(2.4)
-      .describe('Length of the face model\'s output before normalising; below it the crop does not read as an upright face (for example a face turned 90 degrees). Upright LFW faces measure 2.3 to 4.7.'),
+      .default(2.25)
+      .describe('Length of the face model\'s output before normalising; below it the crop does not read as an upright face (for example a face turned 90 degrees). Upright LFW faces measure 2.30 to 4.7.'),
     livenessThreshold: fraction()
       .default(0.5)
       .describe('Liveness score at or above which a face counts as live; lower scores are treated as a spoof. Live faces score 0.72 to 0.99 and print or replay attacks 0.09 or less on the shared spoof samples.'),
