@@ -1,6 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import {
   CommandRejectedError,
+  MAX_COMMAND_TOKEN_CHARS,
   inspectCommand,
   verifyCommand,
   type CommandPayload,
@@ -61,14 +62,19 @@ export type CheckedCommand = AcceptedCommand | RejectedCommand;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Largest command message read, in bytes: the largest token plus room for the white space around it, which is trimmed. */
+export const MAX_COMMAND_MESSAGE_BYTES = MAX_COMMAND_TOKEN_CHARS + 1024;
+
 export async function checkCommand(topic: string, message: Buffer, nowMs: number, settings: CheckSettings): Promise<CheckedCommand> {
   const parts = parseTopic(topic);
   const name = parts?.channel === 'cmd' && parts.siteId === settings.siteId && parts.deviceId === settings.deviceId ? parts.command : undefined;
 
+  // An oversized message is neither decoded nor inspected, so its size costs nothing beyond the MQTT read.
+  const oversized = message.length > MAX_COMMAND_MESSAGE_BYTES;
   let token: string | undefined;
   let decodeError: unknown;
   try {
-    token = decoder.decode(message).trim();
+    if (!oversized) token = decoder.decode(message).trim();
   } catch (error) {
     decodeError = error;
   }
@@ -89,6 +95,7 @@ export async function checkCommand(topic: string, message: Buffer, nowMs: number
   }
 
   if (name === undefined) return reject('malformed', `Topic ${JSON.stringify(topic)} is not facegate/v1/${settings.siteId}/${settings.deviceId}/cmd/<name>.`);
+  if (oversized) return reject('malformed', `The command message is ${message.length} bytes, over the ${MAX_COMMAND_MESSAGE_BYTES}-byte limit.`);
   if (token === undefined) return reject('malformed', `The command is not UTF-8 text: ${errorMessage(decodeError)}.`);
 
   let verifiedCommand;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { CompactSign } from 'jose';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +132,9 @@ async function results(device: Device): Promise<Array<CommandResult & { stream: 
 function auditEntries(device: Device): StoredAuditEntry[] {
   return readAuditEntries(device.stateDir);
 }
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 describe('CommandReceiver', () => {
   let device: Device;
@@ -384,6 +389,45 @@ describe('CommandReceiver limits and recovery', () => {
     expect(reopened.unfinished()).toEqual([]);
     expect(reopened.claim({ ...answered, nonce: 'z'.repeat(22) })).toEqual({ claimed: false, seen: 'command id' });
     reopened.close();
+  });
+
+  it('keeps no oversized message while it waits', async () => {
+    let release: () => void = () => {};
+    let running: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      running = resolve;
+    });
+    const blocking: CommandHandler<Record<string, never>> = {
+      name: 'ping',
+      action: 'command.ping',
+      args: z.strictObject({}),
+      run: async () => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          running();
+        });
+        return { outcome: 'done', reason: 'pong' };
+      },
+    };
+    device = await createDevice({ handlers: [blocking] });
+    device.mqtt.handler!(topics.command('ping'), Buffer.from(await sign()));
+    await started;
+
+    // Mosquitto forwards payloads of up to 268,435,455 bytes by default, and 64 such messages queued would exhaust a gate's memory.
+    const sent = (() => {
+      const huge = Buffer.alloc(32 * 1024 * 1024, 'A');
+      device!.mqtt.handler!(topics.command('ping'), huge);
+      return new WeakRef(huge);
+    })();
+    // A WeakRef keeps its target alive until the current job ends, so collect after the next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    const collected = sent.deref() === undefined;
+    release();
+    await device.receiver.idle();
+    expect(collected, 'the 32 MB message was garbage collected while it waited').toBe(true);
+    const entry = auditEntries(device).at(-1)!;
+    expect(entry).toMatchObject({ action: 'command.ping', outcome: 'denied', reason: 'malformed', object: { kind: 'command', id: null } });
   });
 
   it('stops listening at stop', async () => {

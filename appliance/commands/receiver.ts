@@ -9,7 +9,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { OperatorResolver } from '../../protocol/command.js';
 import type { DeviceTopics } from '../../protocol/topics.js';
 import { Uuidv7Generator } from '../../protocol/uuidv7.js';
-import { checkCommand, type AcceptedCommand, type RejectedCommand } from './check.js';
+import { MAX_COMMAND_MESSAGE_BYTES, checkCommand, type AcceptedCommand, type RejectedCommand } from './check.js';
 import { CommandLedger, type LedgerEntry } from './ledger.js';
 import type { CommandRegistry, HandlerOutcome } from './registry.js';
 import { CommandResultWriter, commandOutcomeOf, type CommandRecord } from './result-writer.js';
@@ -107,8 +107,12 @@ export class CommandReceiver {
       return;
     }
     this.queued += 1;
+    // Mosquitto (2.0, message_size_limit 0 by default) forwards payloads up to the MQTT maximum of
+    // 268,435,455 bytes. Of an oversized message only the bytes that show it is oversized are copied
+    // and kept, so queued messages cannot exhaust the gate's memory.
+    const kept = payload.length > MAX_COMMAND_MESSAGE_BYTES ? Buffer.from(payload.subarray(0, MAX_COMMAND_MESSAGE_BYTES + 1)) : payload;
     this.queue = this.queue
-      .then(() => this.handle(topic, payload))
+      .then(() => this.handle(topic, kept))
       .catch((error: unknown) => this.log.error({ err: error, topic }, 'handling a remote command failed'))
       .finally(() => {
         this.queued -= 1;
