@@ -19,7 +19,7 @@ import { openCommandResult, type CommandResult } from '../../protocol/command-re
 import { deviceTopics } from '../../protocol/topics.js';
 import { formatMacauTime } from '../../protocol/wall-time.js';
 import { operatorTestKey, readAuditEntries, sampleCommand, type StoredAuditEntry } from '../../test/support/commands.js';
-import { envelopeTestKeys } from '../../test/support/events.js';
+import { envelopeTestKeys, eventSealer } from '../../test/support/events.js';
 import { makeTempDir } from '../../test/helpers/faces.js';
 import { pingHandler } from './handlers/ping.js';
 import { reloadGalleryHandler } from './handlers/reload-gallery.js';
@@ -67,10 +67,12 @@ interface Device {
   close(): Promise<void>;
 }
 
-async function createDevice(options: { handlers?: CommandHandler[]; receiver?: Partial<CommandReceiverOptions>; stateDir?: string } = {}): Promise<Device> {
+async function createDevice(
+  options: { handlers?: CommandHandler[]; receiver?: Partial<CommandReceiverOptions>; stateDir?: string; outbox?: { maxUndelivered: number; hardLimit: number } } = {},
+): Promise<Device> {
   const stateDir = options.stateDir ?? makeTempDir('command-receiver');
   const logger = silentLogger();
-  const outbox = Outbox.open({ stateDir, deviceId: DEVICE, logger });
+  const outbox = Outbox.open({ stateDir, deviceId: DEVICE, logger, ...options.outbox });
   const audit = AuditLog.attach({ outbox, siteId: SITE, logger });
   const gallery = Gallery.open({ stateDir, logger });
   const consentStore = ConsentStore.open({ stateDir, logger });
@@ -131,6 +133,18 @@ async function results(device: Device): Promise<Array<CommandResult & { stream: 
 
 function auditEntries(device: Device): StoredAuditEntry[] {
   return readAuditEntries(device.stateDir);
+}
+
+/** Outbox limits under which the one undelivered row fullOutboxDir leaves makes every enqueue throw `outbox.full`. */
+const FULL_OUTBOX = { maxUndelivered: 1, hardLimit: 1 };
+
+/** Create a state folder with one undelivered event in its outbox, as after an outage. */
+async function fullOutboxDir(): Promise<string> {
+  const stateDir = makeTempDir('command-receiver');
+  const outbox = Outbox.open({ stateDir, deviceId: DEVICE, logger: silentLogger() });
+  await outbox.enqueue({ seal: eventSealer(envelopeKeys) });
+  await outbox.close();
+  return stateDir;
 }
 
 v8.setFlagsFromString('--expose-gc');
@@ -428,6 +442,39 @@ describe('CommandReceiver limits and recovery', () => {
     expect(collected, 'the 32 MB message was garbage collected while it waited').toBe(true);
     const entry = auditEntries(device).at(-1)!;
     expect(entry).toMatchObject({ action: 'command.ping', outcome: 'denied', reason: 'malformed', object: { kind: 'command', id: null } });
+  });
+
+  it('audits a command while the outbox is full', async () => {
+    device = await createDevice({ stateDir: await fullOutboxDir(), outbox: FULL_OUTBOX });
+    const command = sampleCommand({ siteId: SITE, deviceId: DEVICE });
+    await deliver(device, await signCommand(command, lee.privateKey));
+
+    const entry = auditEntries(device).find((candidate) => candidate.object?.id === command.commandId);
+    expect(entry, 'the audit entry of the command').toMatchObject({ action: 'command.ping', outcome: 'success', reason: 'pong', actor: { kind: 'operator', id: 'ops-lee' } });
+    expect(entry!.detail).toMatchObject({ resultQueued: false });
+  });
+
+  it('audits a rejection while the outbox is full', async () => {
+    device = await createDevice({ stateDir: await fullOutboxDir(), outbox: FULL_OUTBOX });
+    const command = sampleCommand({ siteId: SITE, deviceId: 'gate-02' });
+    await deliver(device, await signCommand(command, lee.privateKey));
+
+    const entry = auditEntries(device).find((candidate) => candidate.object?.id === command.commandId);
+    expect(entry, 'the audit entry of the rejection').toMatchObject({ action: 'command.ping', outcome: 'denied', reason: 'wrong-device' });
+  });
+
+  it('starts with an interrupted command and a full outbox', async () => {
+    const stateDir = await fullOutboxDir();
+    const ledger = CommandLedger.open(stateDir);
+    const interrupted = { commandId: sampleCommand().commandId, nonce: 'n'.repeat(22), name: 'ping', operator: 'ops-lee', receivedAt: Date.now(), keepUntil: Date.now() + 86_400_000, resultId: sampleCommand().commandId, auditEntryId: sampleCommand().commandId };
+    ledger.claim(interrupted);
+    ledger.close();
+
+    device = await createDevice({ stateDir, outbox: FULL_OUTBOX });
+    expect(auditEntries(device).find((entry) => entry.entryId === interrupted.auditEntryId)).toMatchObject({ action: 'command.ping', outcome: 'failure', reason: 'interrupted' });
+    // The receiver still takes commands.
+    await deliver(device, await sign());
+    expect(auditEntries(device).at(-1)).toMatchObject({ action: 'command.ping', outcome: 'success' });
   });
 
   it('stops listening at stop', async () => {

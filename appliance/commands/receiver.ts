@@ -189,7 +189,8 @@ export class CommandReceiver {
       detail: this.detail(checked, outcome.detail),
     };
     try {
-      await this.writer.write(record);
+      const written = await this.writer.write(record);
+      if (!written.resultQueued) this.logResultLost(written.error, command.commandId, command.name);
     } catch (error) {
       // The handler has acted, so the ledger still marks the command finished: reporting it as interrupted at the next start would be false.
       this.log.error({ err: error, commandId: command.commandId, name: command.name, outcome: outcome.outcome }, 'the result and audit entry of a remote command could not be written');
@@ -236,7 +237,7 @@ export class CommandReceiver {
       ...(rejected.kid === undefined ? {} : { kid: rejected.kid }),
       ...(rejected.claimedOperator === undefined ? {} : { claimedOperator: rejected.claimedOperator }),
     };
-    await this.writer.write({
+    const written = await this.writer.write({
       resultId: this.ids.next(),
       auditEntryId: this.options.audit.newEntryId(),
       commandId: rejected.commandId,
@@ -248,34 +249,52 @@ export class CommandReceiver {
       sourceAddress: this.sourceAddress,
       detail: { ...base, ...this.sourceDetail() },
     });
+    if (!written.resultQueued && written.error !== undefined) this.logResultLost(written.error, rejected.commandId, rejected.name);
   }
 
-  /** Record, with its audit entry, a failed result for each command a previous run claimed but never finished. */
+  private logResultLost(error: unknown, commandId: string | undefined, name: string | undefined): void {
+    this.log.error({ err: error, commandId, name }, 'the result of a remote command could not be queued, so its audit entry was written without it');
+  }
+
+  /**
+   * Record, with its audit entry, a failed result for each command a previous run claimed but never
+   * finished. A command whose entry cannot be written stays unfinished for the next start, because
+   * the gate must start even when its state folder refuses writes.
+   */
   private async finishInterrupted(ledger: CommandLedger): Promise<void> {
     for (const entry of ledger.unfinished()) {
-      const written = this.auditOutcome(entry.auditEntryId);
-      if (written !== undefined) {
-        // The result and its entry committed; only the ledger update was lost.
-        ledger.finish(entry.commandId, commandOutcomeOf(written));
-        continue;
+      try {
+        await this.finishOneInterrupted(ledger, entry);
+      } catch (error) {
+        this.log.error({ err: error, commandId: entry.commandId, name: entry.name }, 'recording an interrupted remote command failed, and the next start tries again');
       }
-      const handler = this.options.handlers.get(entry.name);
-      const record: CommandRecord = {
-        resultId: entry.resultId,
-        auditEntryId: entry.auditEntryId,
-        commandId: entry.commandId,
-        name: entry.name,
-        outcome: 'failed',
-        reason: 'interrupted',
-        action: handler?.action ?? 'command.received',
-        operator: entry.operator,
-        sourceAddress: this.sourceAddress,
-        detail: { name: entry.name, ...this.sourceDetail() },
-      };
-      await this.writer.write(record);
-      ledger.finish(entry.commandId, 'failed');
-      this.log.warn({ commandId: entry.commandId, name: entry.name, operator: entry.operator }, 'a remote command was interrupted by a stop before its result; reported it as failed');
     }
+  }
+
+  private async finishOneInterrupted(ledger: CommandLedger, entry: LedgerEntry): Promise<void> {
+    const written = this.auditOutcome(entry.auditEntryId);
+    if (written !== undefined) {
+      // The result and its entry committed; only the ledger update was lost.
+      ledger.finish(entry.commandId, commandOutcomeOf(written));
+      return;
+    }
+    const handler = this.options.handlers.get(entry.name);
+    const record: CommandRecord = {
+      resultId: entry.resultId,
+      auditEntryId: entry.auditEntryId,
+      commandId: entry.commandId,
+      name: entry.name,
+      outcome: 'failed',
+      reason: 'interrupted',
+      action: handler?.action ?? 'command.received',
+      operator: entry.operator,
+      sourceAddress: this.sourceAddress,
+      detail: { name: entry.name, ...this.sourceDetail() },
+    };
+    const result = await this.writer.write(record);
+    if (!result.resultQueued) this.logResultLost(result.error, entry.commandId, entry.name);
+    ledger.finish(entry.commandId, 'failed');
+    this.log.warn({ commandId: entry.commandId, name: entry.name, operator: entry.operator }, 'a remote command was interrupted by a stop before its result; reported it as failed');
   }
 
   /** Outcome of the audit entry with this id, or undefined when it was never written. */

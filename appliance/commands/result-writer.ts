@@ -14,6 +14,9 @@ import { formatMacauTime } from '../../protocol/wall-time.js';
 /** Outbox sequence stream of command results. */
 export const RESULT_STREAM = 'cmd-result';
 
+/** Detail keys an audit entry may have, as the audit schema in appliance/audit/entry.ts allows. */
+const MAX_DETAIL_KEYS = 16;
+
 const AUDIT_OUTCOME: Record<CommandOutcome, Outcome> = { done: 'success', failed: 'failure', rejected: 'denied' };
 
 export interface CommandRecord {
@@ -50,8 +53,13 @@ export class CommandResultWriter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Commit the audit entry, and the result when there is one; resolves once both are durable. */
-  async write(record: CommandRecord): Promise<{ resultQueued: boolean }> {
+  /**
+   * Commit the audit entry, and the result when there is one, and resolve once both are durable. When
+   * the result cannot be queued (the outbox is at its hard limit or the disk is full, or sealing
+   * fails), the entry is committed alone with `resultQueued: false` in its detail, and the error is
+   * returned instead of thrown. Throws only when the audit entry itself cannot be written.
+   */
+  async write(record: CommandRecord): Promise<{ resultQueued: boolean; error?: unknown }> {
     const { outbox, audit, keys } = this.options;
     const draft = auditDraft(record);
     if (record.commandId === undefined || record.name === undefined) {
@@ -71,13 +79,25 @@ export class CommandResultWriter {
       auditEntryId: record.auditEntryId,
       ...(record.output === undefined ? {} : { output: record.output }),
     };
-    await outbox.enqueue({
-      stream: RESULT_STREAM,
-      seal: async () => ({ id: record.resultId, topic: this.options.topic, payload: await sealCommandResult(result, keys) }),
-      within: (db) => audit.append(db, draft),
-    });
+    try {
+      await outbox.enqueue({
+        stream: RESULT_STREAM,
+        seal: async () => ({ id: record.resultId, topic: this.options.topic, payload: await sealCommandResult(result, keys) }),
+        within: (db) => audit.append(db, draft),
+      });
+    } catch (error) {
+      // The enqueue transaction rolled back, so the entry was not written. A command that acted must still be audited.
+      audit.record({ ...draft, detail: withResultLost(draft.detail) });
+      return { resultQueued: false, error };
+    }
     return { resultQueued: true };
   }
+}
+
+/** Add `resultQueued: false` to an entry's detail, dropping its last key when the detail is full. */
+function withResultLost(detail: AuditDetail | undefined): AuditDetail {
+  const entries = Object.entries(detail ?? {}).slice(0, MAX_DETAIL_KEYS - 1);
+  return { ...Object.fromEntries(entries), resultQueued: false };
 }
 
 function auditDraft(record: CommandRecord): AuditDraft {
