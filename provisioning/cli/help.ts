@@ -27,7 +27,8 @@ On the device, in this order:
         --exit-button LINE|none --door-contact LINE|none --door-open-level high|low
         --held-open-ms --broker mqtts://HOST:PORT --allowed-broker HOST (repeat)
         --votes --debounce-ms --liveness-threshold --min-detection-score
-        --target-fpir --min-margin. A LINE is a name (GPIO17) or chip:offset.
+        --target-fpir --min-margin --controller TEXT --contact TEXT (named on the
+        consent forms). A LINE is a name (GPIO17) or chip:offset.
   selftest [--non-interactive] [--skip gpio,camera,vision,broker,clock]
            [--frames N] [--input-timeout S] [--json]
         Click the relay, cycle the LEDs and buzzer, read the exit button and door
@@ -79,8 +80,8 @@ const zhHant = `用法：facegate provision 子指令 [選項]
         --buzzer 線路|none --exit-button 線路|none --door-contact 線路|none
         --door-open-level high|low --held-open-ms --broker mqtts://主機:連接埠
         --allowed-broker 主機（可重複）--votes --debounce-ms --liveness-threshold
-        --min-detection-score --target-fpir --min-margin。
-        線路可寫名稱（GPIO17）或 chip:offset。
+        --min-detection-score --target-fpir --min-margin --controller 文字
+        --contact 文字（列於同意書上）。線路可寫名稱（GPIO17）或 chip:offset。
   selftest [--non-interactive] [--skip gpio,camera,vision,broker,clock]
            [--frames 數目] [--input-timeout 秒] [--json]
         觸發繼電器、輪流點亮 LED 及蜂鳴器、讀取出門按鈕及門磁、擷取影格並偵測
@@ -132,8 +133,8 @@ const zhHans = `用法：facegate provision 子命令 [选项]
         --buzzer 线路|none --exit-button 线路|none --door-contact 线路|none
         --door-open-level high|low --held-open-ms --broker mqtts://主机:端口
         --allowed-broker 主机（可重复）--votes --debounce-ms --liveness-threshold
-        --min-detection-score --target-fpir --min-margin。
-        线路可写名称（GPIO17）或 chip:offset。
+        --min-detection-score --target-fpir --min-margin --controller 文字
+        --contact 文字（列于同意书上）。线路可写名称（GPIO17）或 chip:offset。
   selftest [--non-interactive] [--skip gpio,camera,vision,broker,clock]
            [--frames 数目] [--input-timeout 秒] [--json]
         触发继电器、轮流点亮 LED 及蜂鸣器、读取出门按钮及门磁、采集画面并检测
@@ -186,8 +187,9 @@ No dispositivo, por esta ordem:
         --buzzer LINHA|none --exit-button LINHA|none --door-contact LINHA|none
         --door-open-level high|low --held-open-ms --broker mqtts://ANFITRIÃO:PORTA
         --allowed-broker ANFITRIÃO (repetível) --votes --debounce-ms
-        --liveness-threshold --min-detection-score --target-fpir --min-margin.
-        Uma LINHA é um nome (GPIO17) ou chip:offset.
+        --liveness-threshold --min-detection-score --target-fpir --min-margin
+        --controller TEXTO --contact TEXTO (indicados nos formulários de
+        consentimento). Uma LINHA é um nome (GPIO17) ou chip:offset.
   selftest [--non-interactive] [--skip gpio,camera,vision,broker,clock]
            [--frames N] [--input-timeout S] [--json]
         Aciona o relé, os LED e o besouro, lê o botão de saída e o contacto da

@@ -25,8 +25,11 @@ describe('provision configure', () => {
   it('writes a valid configuration', async () => {
     const file = path.join(root, 'a', 'facegate.yaml');
     const io = captureIo({ now });
-    expect(await runConfigure(io, ['--config', file, '--state', path.join(root, 'a-state'), ...BASE])).toBe(0);
+    const consentParties = ['--controller', 'Taipa Works Ltd', '--contact', 'hr@taipa.example'];
+    expect(await runConfigure(io, ['--config', file, '--state', path.join(root, 'a-state'), ...BASE, ...consentParties])).toBe(0);
     const config = loadConfig(file);
+    expect(config.consent.controller).toBe('Taipa Works Ltd');
+    expect(config.consent.contact).toBe('hr@taipa.example');
     expect(config.device).toMatchObject({ id: 'gate-01', site: 'mo-taipa', direction: 'in' });
     expect(config.camera).toMatchObject({ type: 'v4l2', device: '/dev/video2' });
     expect(config.door.relay).toEqual({ line: 'GPIO17', activeLow: true, pulseMs: 2500 });
@@ -110,6 +113,7 @@ describe('provision configure', () => {
       'broker.macau.example, *.macau.example', // allowlist
       '2', '3', '1', // wildcard entry, no such entry, first entry
       '', '', // votes, liveness (defaults)
+      'Taipa Works Ltd', 'hr@taipa.example', // consent forms: controller, contact
     ];
     const prompter = scriptedPrompter(answers);
     const io = captureIo({ now, prompter });
@@ -119,6 +123,7 @@ describe('provision configure', () => {
     expect(config.door.relay.pulseMs).toBe(1500);
     expect(config.door.leds.green).toBe('GPIO22');
     expect(config.mqtt.url).toBe('mqtts://broker.macau.example:8883');
+    expect(config.consent).toMatchObject({ controller: 'Taipa Works Ltd', contact: 'hr@taipa.example' });
     expect(prompter.questions).toHaveLength(answers.length);
     const out = io.out();
     expect(out).toContain('"sideways" is not accepted');

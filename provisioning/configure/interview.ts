@@ -42,6 +42,8 @@ const QUESTIONS: readonly Question[] = [
   { option: 'broker' },
   { option: 'votes' },
   { option: 'liveness-threshold' },
+  { option: 'controller' },
+  { option: 'contact' },
 ];
 
 /** Schema defaults shown in brackets for keys the draft does not set yet. */

@@ -57,6 +57,8 @@ export const SETTINGS: readonly Setting[] = [
   { option: 'liveness-threshold', path: ['vision', 'livenessThreshold'], kind: 'number', placeholder: '0..1' },
   { option: 'target-fpir', path: ['matching', 'targetFpir'], kind: 'number', placeholder: '0..1' },
   { option: 'min-margin', path: ['matching', 'minMargin'], kind: 'number', placeholder: '0..1' },
+  { option: 'controller', path: ['consent', 'controller'], kind: 'text', placeholder: 'TEXT' },
+  { option: 'contact', path: ['consent', 'contact'], kind: 'text', placeholder: 'TEXT' },
 ];
 
 /** Keys every camera type shares; the others are dropped when the camera type changes. */

@@ -40,6 +40,8 @@ const en = {
   'q.broker': 'Broker address (a number from the list, or mqtts://host:port)',
   'q.votes': 'Matching frames needed before the door opens',
   'q.liveness-threshold': 'Liveness threshold (0 to 1)',
+  'q.controller': 'Data controller named on the consent forms (the employer)',
+  'q.contact': 'How workers reach the data controller (e-mail, phone or office)',
 } as const;
 
 type Key = keyof typeof en;
@@ -83,6 +85,8 @@ const zhHant: Record<Key, string> = {
   'q.broker': '代理伺服器位址（清單中的編號，或 mqtts://主機:連接埠）',
   'q.votes': '開門前需要相符的影格數',
   'q.liveness-threshold': '活體門檻（0 至 1）',
+  'q.controller': '同意書上列明的資料控制者（僱主）',
+  'q.contact': '員工聯絡資料控制者的方式（電郵、電話或辦公室）',
 };
 
 const zhHans: Record<Key, string> = {
@@ -124,6 +128,8 @@ const zhHans: Record<Key, string> = {
   'q.broker': '代理服务器地址（列表中的编号，或 mqtts://主机:端口）',
   'q.votes': '开门前需要匹配的帧数',
   'q.liveness-threshold': '活体阈值（0 到 1）',
+  'q.controller': '同意书上列明的数据控制者（雇主）',
+  'q.contact': '员工联系数据控制者的方式（电邮、电话或办公室）',
 };
 
 const pt: Record<Key, string> = {
@@ -165,6 +171,8 @@ const pt: Record<Key, string> = {
   'q.broker': 'Endereço do broker (um número da lista, ou mqtts://anfitrião:porta)',
   'q.votes': 'Imagens concordantes necessárias antes de abrir a porta',
   'q.liveness-threshold': 'Limiar de vivacidade (0 a 1)',
+  'q.controller': 'Responsável pelo tratamento indicado nos formulários (o empregador)',
+  'q.contact': 'Como os trabalhadores contactam o responsável (e-mail, telefone ou escritório)',
 };
 
 export const configureMessages = defineMessages<Key>({ en, 'zh-Hant': zhHant, 'zh-Hans': zhHans, pt });
