@@ -21,6 +21,7 @@ import { formatMacauTime } from '../../protocol/wall-time.js';
 import { operatorTestKey, readAuditEntries, sampleCommand, type StoredAuditEntry } from '../../test/support/commands.js';
 import { envelopeTestKeys, eventSealer } from '../../test/support/events.js';
 import { makeTempDir } from '../../test/helpers/faces.js';
+import { captureLogs } from '../../test/support/logs.js';
 import { pingHandler } from './handlers/ping.js';
 import { reloadGalleryHandler } from './handlers/reload-gallery.js';
 import { withdrawConsentHandler } from './handlers/withdraw-consent.js';
@@ -475,6 +476,18 @@ describe('CommandReceiver limits and recovery', () => {
     // The receiver still takes commands.
     await deliver(device, await sign());
     expect(auditEntries(device).at(-1)).toMatchObject({ action: 'command.ping', outcome: 'success' });
+  });
+
+  it('logs no worker id', async () => {
+    // The gate's logs name workers by pseudonym at most, while the audit entry keeps the worker id.
+    const logs = captureLogs();
+    device = await createDevice({ receiver: { logger: logs.logger } });
+    const command = sampleCommand({ siteId: SITE, deviceId: DEVICE, name: 'withdraw-consent', args: { subject: 'W-0404', reason: 'request by e-mail' } });
+    await deliver(device, await signCommand(command, lee.privateKey), 'withdraw-consent');
+
+    expect(auditEntries(device).at(-1)).toMatchObject({ action: 'command.withdraw-consent', reason: 'no-consent', detail: expect.objectContaining({ subject: 'W-0404' }) });
+    expect(logs.lines().length).toBeGreaterThan(0);
+    expect(logs.lines().filter((line) => JSON.stringify(line).includes('W-0404'))).toEqual([]);
   });
 
   it('stops listening at stop', async () => {

@@ -41,7 +41,8 @@ export function withdrawConsentHandler(dependencies: WithdrawConsentDependencies
         });
       } catch (error) {
         if (isFacegateError(error) && error.code === 'consent.not_found') {
-          context.logger.warn({ commandId: context.commandId, subject: args.subject }, 'withdraw-consent: the worker has no consent in force');
+          // The gate's logs name no worker, so the line names the command and its audit entry names the worker.
+          context.logger.warn({ commandId: context.commandId }, 'withdraw-consent: the worker has no consent in force');
           return { outcome: 'failed', reason: 'no-consent', detail };
         }
         throw error;
