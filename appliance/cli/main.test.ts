@@ -86,6 +86,13 @@ describe('facegate --help', () => {
     });
   }
 
+  it('rejects an unknown --lang value', async () => {
+    const run = await runCli(['gallery', 'list', '--lang', 'xx']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toContain('unknown language "xx" for --lang');
+    expect(run.stderr).toContain('zh-Hant, zh-Hans, en or pt');
+  });
+
   it('consent --help in zh-Hans and pt', async () => {
     const simplified = await runCli(['consent', '--help', '--lang', 'zh-Hans']);
     expect(simplified.stdout.startsWith('用法：facegate consent grant')).toBe(true);

@@ -1,5 +1,5 @@
 import { createLogger } from '../common/logger.js';
-import { resolveLocale, type Locale } from '../i18n/locale.js';
+import { normaliseLocale, resolveLocale, type Locale } from '../i18n/locale.js';
 import { EXIT, createContext, type Command } from './context.js';
 import { reportError } from './report-error.js';
 import { enrollCommand } from './commands/enroll.js';
@@ -29,6 +29,14 @@ const EXIT_CODES: Record<Locale, string> = {
   pt: 'Códigos de saída: 0 sucesso, 1 entrada rejeitada, 2 erro de uso, 4 dispositivo não configurado (modelos, chaves, configuração).',
 };
 
+/** The message and hint for a `--lang` value the product does not ship, in the fallback language. */
+const UNKNOWN_LANGUAGE: Record<Locale, (value: string) => { message: string; hint: string }> = {
+  en: (value) => ({ message: `unknown language "${value}" for --lang`, hint: 'use zh-Hant, zh-Hans, en or pt' }),
+  'zh-Hant': (value) => ({ message: `--lang 的語言「${value}」無法識別`, hint: '請使用 zh-Hant、zh-Hans、en 或 pt' }),
+  'zh-Hans': (value) => ({ message: `--lang 的语言“${value}”无法识别`, hint: '请使用 zh-Hant、zh-Hans、en 或 pt' }),
+  pt: (value) => ({ message: `língua "${value}" desconhecida em --lang`, hint: 'use zh-Hant, zh-Hans, en ou pt' }),
+};
+
 /** Take the global options (`--lang`, `--log-level`) out of argv wherever they appear. */
 function extractGlobal(argv: string[]): { lang?: string; logLevel?: string; rest: string[] } {
   const rest: string[] = [];
@@ -54,6 +62,11 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: global.logLevel ?? process.env.FACEGATE_LOG_LEVEL ?? 'warn', name: 'facegate.cli' });
   const context = createContext(locale, logger, process.stdout, process.stderr);
   const [name, ...rest] = global.rest;
+  if (global.lang !== undefined && normaliseLocale(global.lang) === undefined) {
+    const { message, hint } = UNKNOWN_LANGUAGE[locale](global.lang);
+    context.stderr.write(`${context.t('error.prefix', { message })}\n${context.t('hint.prefix', { hint })}\n`);
+    return EXIT.usage;
+  }
 
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const width = Math.max(...COMMANDS.map((c) => c.name.length));
