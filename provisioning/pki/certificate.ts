@@ -184,9 +184,10 @@ function describeUsage(oids: string[]): string {
   return oids.map((oid) => USAGE_NAMES[oid] ?? oid).join(', ');
 }
 
-/** `2025-06-01 08:00 UTC`: short, unambiguous, and the same in every locale. */
+/** `2025-06-01 16:00 +08:00`: Macau time, as consent and audit output show it, the same in every locale. */
 export function isoDate(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const macau = new Date(date.getTime() + 8 * 3_600_000);
+  return `${macau.toISOString().slice(0, 16).replace('T', ' ')} +08:00`;
 }
 
 /** Return one field of a subject as Node prints it (`CN=gate-01\nO=facegate`); undefined when absent or repeated. */

@@ -171,7 +171,7 @@ describe('installCertificates', () => {
     const cert = path.join(root, 'expired.crt');
     await signWithDates(caDir, device.csr, cert, '20200101000000Z', '20200201000000Z');
     const error = rejection(() => install(device, cert));
-    expect(error.problems).toEqual([{ code: 'cert.expired', params: { date: '2020-02-01 00:00 UTC', now: expect.any(String) } }]);
+    expect(error.problems).toEqual([{ code: 'cert.expired', params: { date: '2020-02-01 08:00 +08:00', now: expect.any(String) } }]);
   });
 
   it('rejects a certificate that is not valid yet', async () => {

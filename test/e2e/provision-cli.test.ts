@@ -76,10 +76,10 @@ describe('install-cert rejections', () => {
   it('rejects an expired certificate', async () => {
     const english = await cli(installArgs(cert('expired')));
     expect(english.code).toBe(1);
-    expect(english.stderr).toContain('the certificate expired on 2020-02-01 00:00 UTC');
+    expect(english.stderr).toContain('the certificate expired on 2020-02-01 08:00 +08:00');
     expect(english.stderr).toContain('check the device clock first (timedatectl)');
     const chinese = await cli(installArgs(cert('expired')), { FACEGATE_LANG: 'zh-Hant' });
-    expect(chinese.stderr).toContain('此憑證已於 2020-02-01 00:00 UTC 過期');
+    expect(chinese.stderr).toContain('此憑證已於 2020-02-01 08:00 +08:00 過期');
   });
 
   it('rejects a certificate signed by another CA', async () => {
