@@ -163,6 +163,19 @@ describe('signCommand and verifyCommand', () => {
     expect(error.message).toContain('Unrecognized key');
   });
 
+  it('rejects a signed __proto__ argument', async () => {
+    // JSON.parse makes "__proto__" an own key, and zod 4.6 skips that key in a record instead of checking it.
+    const json = JSON.stringify(sampleCommand()).replace('"args":{}', '"args":{"__proto__":"W-0001"}');
+    expect(json).toContain('__proto__');
+    const token = await new CompactSign(new TextEncoder().encode(json))
+      .setProtectedHeader({ alg: 'EdDSA', kid: operator.kid, typ: COMMAND_JWS_TYPE })
+      .sign(operator.privateKey);
+
+    const error = await rejection(token);
+    expect(error.reason).toBe('invalid-payload');
+    expect(error.message).toContain('args');
+  });
+
   it('rejects a signed payload that is not JSON', async () => {
     const token = await new CompactSign(new TextEncoder().encode('not json'))
       .setProtectedHeader({ alg: 'EdDSA', kid: operator.kid, typ: COMMAND_JWS_TYPE })

@@ -69,9 +69,18 @@ const argumentValue = z
   .max(128, 'argument values are at most 128 characters')
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'argument values may not contain control characters');
 
+/**
+ * Arguments object whose own keys exclude `__proto__`. JSON.parse makes `"__proto__"` an own key,
+ * and zod 4.6 skips that key in a record without checking it, so the record alone would accept it.
+ */
+const withoutProtoKey = z.custom<unknown>(
+  (value) => typeof value !== 'object' || value === null || !Object.hasOwn(value, '__proto__'),
+  'argument names are 1 to 32 characters from A-Z a-z 0-9 _ - starting with a lower-case letter, so "__proto__" is not one',
+);
+
 /** Per-command arguments as text; each handler validates its own with a stricter schema. */
-export const commandArguments = z
-  .record(argumentKey, argumentValue)
+export const commandArguments = withoutProtoKey
+  .pipe(z.record(argumentKey, argumentValue))
   .refine((args) => Object.keys(args).length <= MAX_COMMAND_ARGUMENTS, `at most ${MAX_COMMAND_ARGUMENTS} arguments`);
 
 export const commandPayload = z

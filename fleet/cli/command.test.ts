@@ -32,6 +32,7 @@ describe('fleet command options', () => {
     [['Subject=a'], 'argument names'],
     [['subject='], 'may not be empty'],
     [[`reason=${'x'.repeat(129)}`], 'at most 128'],
+    [['__proto__=W-0001'], 'argument names'],
   ])('rejects arguments %j', (options, text) => {
     expect(() => parseArguments(options)).toThrow(UsageError);
     expect(() => parseArguments(options)).toThrow(text);

@@ -118,12 +118,13 @@ function printResult(context: CliContext, result: CommandResult): void {
 
 /** `--arg key=value` options as the command's arguments; the schema of the wire format checks each. */
 export function parseArguments(options: readonly string[]): Record<string, string> {
-  const args: Record<string, string> = {};
+  // Without a prototype, `__proto__` is stored as a key, so the schema rejects it instead of the assignment dropping it.
+  const args: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const option of options) {
     const split = option.indexOf('=');
     if (split <= 0) throw new UsageError('fleet', `--arg "${option}" must be KEY=VALUE`);
     const key = option.slice(0, split);
-    if (Object.prototype.hasOwnProperty.call(args, key)) throw new UsageError('fleet', `--arg ${key} is given twice`);
+    if (Object.hasOwn(args, key)) throw new UsageError('fleet', `--arg ${key} is given twice`);
     args[key] = option.slice(split + 1);
   }
   const parsed = commandArguments.safeParse(args);
