@@ -95,7 +95,7 @@ export async function checkCommand(topic: string, message: Buffer, nowMs: number
   }
 
   if (name === undefined) return reject('malformed', `Topic ${JSON.stringify(topic)} is not facegate/v1/${settings.siteId}/${settings.deviceId}/cmd/<name>.`);
-  if (oversized) return reject('malformed', `The command message is ${message.length} bytes, over the ${MAX_COMMAND_MESSAGE_BYTES}-byte limit.`);
+  if (oversized) return reject('malformed', `The command message is over the ${MAX_COMMAND_MESSAGE_BYTES}-byte limit.`);
   if (token === undefined) return reject('malformed', `The command is not UTF-8 text: ${errorMessage(decodeError)}.`);
 
   let verifiedCommand;

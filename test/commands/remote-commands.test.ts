@@ -219,6 +219,18 @@ describe('remote commands end to end', () => {
     expect((await receivedResults()).length).toBe(resultsBefore);
   });
 
+  it('audits an oversized payload without a result', async () => {
+    // Mosquitto forwards payloads up to the MQTT maximum by default, so the daemon must reject this one without decoding it.
+    const resultsBefore = (await receivedResults()).length;
+    const rejectionsBefore = run.logs.matching(/rejected a remote command: malformed/).length;
+    await fleetClient.publish(topics.command('ping'), 'A'.repeat(16 * 1024 * 1024));
+    const line = await until(() => run.logs.matching(/rejected a remote command: malformed/)[rejectionsBefore], 'the malformed rejection');
+
+    expect(line.detail).toBe('The command message is over the 9216-byte limit.');
+    expect(auditEntries().at(-1)).toMatchObject({ action: 'command.ping', outcome: 'denied', reason: 'malformed', object: { kind: 'command', id: null } });
+    expect((await receivedResults()).length).toBe(resultsBefore);
+  });
+
   it('counts the commands in the audit report', async () => {
     const report = await runCli(['audit', 'report', '--state', fixture.stateDir, '--format', 'json', '--log-level', 'silent']);
     expect(report.code, report.stderr).toBe(0);
