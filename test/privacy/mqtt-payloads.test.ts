@@ -15,15 +15,18 @@ import { buildGateVideo } from '../../demo/lib/video.js';
 import { openEvent, sealJson } from '../../protocol/envelope.js';
 import type { AttendanceEvent } from '../../protocol/event.js';
 import { keyId, loadPrivateKey, loadPublicKey } from '../../protocol/keys.js';
-import { parseTopic } from '../../protocol/topics.js';
+import { signCommand } from '../../protocol/command.js';
+import { openCommandResult } from '../../protocol/command-result.js';
+import { deviceTopics, parseTopic } from '../../protocol/topics.js';
+import { operatorTestKey, sampleCommand } from '../support/commands.js';
 import { PlaintextScanner } from '../helpers/plaintext.js';
 import { connectFleetClient, type FleetClient } from '../support/fleet-client.js';
 import { inspectPayload, scanValue, type Finding, type InspectKeys, type ScanOptions } from '../e2e/support/biometric-scan.js';
 import { DEVICE_ID, SITE_ID, createGateFixture, within, type GateFixture, type RunningDaemon } from '../e2e/support/gate-fixture.js';
 
 // Nothing biometric may cross the wire. A real daemon recognises an enrolled worker and a stranger
-// on a video and takes two badge swipes, while a fleet-side client subscribed to facegate/v1/#
-// records every PUBLISH the broker delivers. Each sealed payload is decrypted with the fleet key and
+// on a video, takes two badge swipes and answers two signed operator commands, while a fleet-side
+// client subscribed to facegate/v1/# records every PUBLISH the broker delivers. Each sealed payload is decrypted with the fleet key and
 // verified, and every payload, plain or opened, is scanned for images, embeddings and landmarks.
 
 const WORKER = ENROLLED[0]!;
@@ -68,6 +71,10 @@ beforeAll(async () => {
   // A FIFO replaces the badge reader's input device, so the test can swipe badges.
   const badgeReader = path.join(fixture.dir, 'badge-reader');
   execFileSync('mkfifo', [badgeReader]);
+  const operator = operatorTestKey('ops-lee');
+  const operatorsDir = path.join(fixture.stateDir, 'keys', 'operators');
+  fs.mkdirSync(operatorsDir, { recursive: true });
+  fs.writeFileSync(path.join(operatorsDir, 'ops-lee.public.pem'), operator.publicKey.export({ type: 'spki', format: 'pem' }));
 
   const video = path.join(fixture.dir, 'gate.mp4');
   await buildGateVideo(
@@ -94,6 +101,16 @@ beforeAll(async () => {
   const deadline = Date.now() + 10_000;
   while (run.committed.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(run.committed.map((entry) => entry.event.method)).toEqual(['face', 'face', 'badge', 'badge']);
+
+  const gallery = Gallery.open({ stateDir: fixture.stateDir, logger: silentLogger() });
+  const templates = gallery.loadTemplates().templates.map((template) => template.embedding);
+  gallery.close();
+  const topics = deviceTopics(SITE_ID, DEVICE_ID);
+  for (const [name, args] of [['ping', {}], ['reload-gallery', {}]] as const) {
+    const payload = sampleCommand({ siteId: SITE_ID, deviceId: DEVICE_ID, operator: operator.name, name, args });
+    await recorder.publish(topics.command(name), await signCommand(payload, operator.privateKey));
+  }
+  await recorder.waitFor((messages) => messages.filter((message) => parseTopic(message.topic)?.channel === 'cmd-result').length >= 2, 15_000, 'two command results');
   await recorder.waitFor((messages) => messages.some((message) => parseTopic(message.topic)?.channel === 'telemetry'), 10_000, 'a telemetry message');
   await run.daemon.stop();
   await recorder.waitFor(
@@ -106,9 +123,6 @@ beforeAll(async () => {
   const devicePublicKey = loadPublicKey(fixture.keys.devicePublicKeyFile);
   keys = { fleetPrivateKey, deviceKey: (kid) => (kid === keyId(devicePublicKey) ? devicePublicKey : undefined) };
 
-  const gallery = Gallery.open({ stateDir: fixture.stateDir, logger: silentLogger() });
-  const templates = gallery.loadTemplates().templates.map((template) => template.embedding);
-  gallery.close();
   options = { isKnownField, knownEmbeddings: new PlaintextScanner(templates) };
 }, 90_000);
 
@@ -122,8 +136,7 @@ const channelOf = (topic: string) => parseTopic(topic)?.channel;
 describe('MQTT payloads', () => {
   it('cover every channel the daemon publishes', () => {
     const channels = new Set(recorder.messages.map((message) => channelOf(message.topic)));
-    // NOTE: cmd-result is absent because this test sends no command. Its payloads would go through the same scan.
-    expect([...channels].sort()).toEqual(['audit', 'events', 'status', 'telemetry']);
+    expect([...channels].sort()).toEqual(['audit', 'cmd', 'cmd-result', 'events', 'status', 'telemetry']);
     expect(recorder.messages.every((message) => parseTopic(message.topic)?.deviceId === DEVICE_ID)).toBe(true);
   });
 
@@ -134,7 +147,12 @@ describe('MQTT payloads', () => {
     };
     const events: AttendanceEvent[] = [];
     let auditMessages = 0;
+    const results: string[] = [];
     for (const message of recorder.messages) {
+      if (channelOf(message.topic) === 'cmd-result') {
+        const opened = await openCommandResult(message.payload, { fleetPrivateKey: keys.fleetPrivateKey, resolveDeviceKey, topic: message.topic });
+        results.push(`${opened.payload.name} ${opened.payload.outcome}`);
+      }
       const channel = channelOf(message.topic);
       if (channel === 'events') events.push((await openEvent(message.payload, { fleetPrivateKey: keys.fleetPrivateKey, resolveDeviceKey, topic: message.topic })).payload);
       if (channel === 'audit') {
@@ -143,6 +161,7 @@ describe('MQTT payloads', () => {
       }
     }
     expect(auditMessages).toBeGreaterThan(4);
+    expect(results.sort()).toEqual(['ping done', 'reload-gallery done']);
     const decisions = events.map((event) => `${event.method} ${event.decision}`).sort();
     expect(decisions).toEqual(['badge denied', 'badge granted', 'face granted', 'face unknown']);
     expect(events.find((event) => event.method === 'face' && event.decision === 'granted')!.subject).toBe(fixture.pseudonyms.get(WORKER.subjectId));
@@ -152,6 +171,12 @@ describe('MQTT payloads', () => {
     const findings: Array<Finding & { topic: string }> = [];
     let sealed = 0;
     for (const message of recorder.messages) {
+      if (channelOf(message.topic) === 'cmd') {
+        // The operator's own commands: a signed JWS whose payload is scanned like any other.
+        const payload: unknown = JSON.parse(Buffer.from(message.payload.split('.')[1]!, 'base64url').toString('utf8'));
+        findings.push(...scanValue(payload, '$', options).map((finding) => ({ topic: message.topic, ...finding })));
+        continue;
+      }
       const inspected = await inspectPayload(message.packet.payload as Buffer, keys, options);
       if (inspected.sealed) sealed += 1;
       findings.push(...inspected.findings.map((finding) => ({ topic: message.topic, ...finding })));
