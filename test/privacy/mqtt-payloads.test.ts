@@ -25,7 +25,7 @@ import { inspectPayload, scanValue, type Finding, type InspectKeys, type ScanOpt
 import { DEVICE_ID, SITE_ID, createGateFixture, within, type GateFixture, type RunningDaemon } from '../e2e/support/gate-fixture.js';
 
 // Nothing biometric may cross the wire. A real daemon recognises an enrolled worker and a stranger
-// on a video, takes two badge swipes and answers two signed operator commands, while a fleet-side
+// on a video, takes two badge swipes and runs two signed operator commands, while a fleet-side
 // client subscribed to facegate/v1/# records every PUBLISH the broker delivers. Each sealed payload is decrypted with the fleet key and
 // verified, and every payload, plain or opened, is scanned for images, embeddings and landmarks.
 
