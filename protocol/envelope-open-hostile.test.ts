@@ -1,11 +1,14 @@
-import { CompactEncrypt } from 'jose';
+import { createCipheriv, diffieHellman, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { CompactEncrypt, CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openAuditMessage } from '../appliance/audit/wire.js';
 import { envelopeTestKeys, sampleEvent } from '../test/support/events.js';
 import { EnvelopeError } from './envelope-errors.js';
+import * as reference from './envelope.js';
 import { ENVELOPE_TYPES, sealEvent, type RegisteredSigner } from './envelope.js';
-import { openJson } from './envelope-open.js';
+import { openEvent, openJson } from './envelope-open.js';
+import { concatKdf, concatKdfOtherInfo } from './envelope-open-crypto.js';
 
 /**
  * Header values an attacker controls, nested so deep that JSON.stringify throws RangeError. Anyone
@@ -85,5 +88,63 @@ describe('node:crypto opener with deeply nested header values', () => {
 
     expect(error).toBeInstanceOf(EnvelopeError);
     expect((error as Error).message.length).toBeLessThan(400);
+  });
+});
+
+/**
+ * Seal an event to the fleet key by hand, with `extra` members in the `epk` JWK, which jose's
+ * CompactEncrypt cannot produce. The key agreement, key wrap and encryption are those of sealJson.
+ */
+async function sealWithEpk(curve: 'X25519' | 'P-256', curveKeys: ReturnType<typeof envelopeTestKeys>, extra: Record<string, unknown>): Promise<string> {
+  const jws = await new CompactSign(Buffer.from(JSON.stringify(sampleEvent())))
+    .setProtectedHeader({ alg: 'EdDSA', kid: curveKeys.device.kid, typ: 'facegate-event+jwt' })
+    .sign(curveKeys.device.privateKey);
+  const ephemeral = curve === 'X25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' }) as JsonWebKey;
+  const header = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: curveKeys.fleet.kid, typ: 'facegate-event', cty: 'JWT', epk: { kty, crv, x, ...(y === undefined ? {} : { y }), ...extra } };
+
+  const sharedSecret = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: curveKeys.fleet.publicKey });
+  const keyEncryptionKey = concatKdf(sharedSecret, concatKdfOtherInfo('ECDH-ES+A256KW', new Uint8Array(0), new Uint8Array(0), 256), 256);
+  const contentKey = randomBytes(32);
+  const wrap = createCipheriv('id-aes256-wrap', keyEncryptionKey, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  const wrappedKey = Buffer.concat([wrap.update(contentKey), wrap.final()]);
+
+  const protectedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', contentKey, iv);
+  cipher.setAAD(Buffer.from(protectedHeader, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(jws), cipher.final()]);
+  return [protectedHeader, wrappedKey.toString('base64url'), iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+}
+
+describe.each(['X25519', 'P-256'] as const)('node:crypto opener with extra epk members on %s', (curve) => {
+  const curveKeys = envelopeTestKeys(curve);
+  const signers = new Map<string, RegisteredSigner>([[curveKeys.device.kid, { publicKey: curveKeys.device.publicKey, deviceId: 'gate-01', siteId: 'mo-taipa-01' }]]);
+  const options = { fleetPrivateKey: curveKeys.fleet.privateKey, resolveDeviceKey: (kid: string) => signers.get(kid), topic: 'facegate/v1/mo-taipa-01/gate-01/events' };
+
+  it.each([
+    ['no extra member', {}],
+    ['use enc', { use: 'enc' }],
+    ['an empty key_ops', { key_ops: [] }],
+    ['a kid', { kid: 'one-time' }],
+  ])('opens an epk with %s like jose', async (_, extra) => {
+    const jwe = await sealWithEpk(curve, curveKeys, extra);
+
+    await expect(reference.openEvent(jwe, options)).resolves.toBeDefined();
+    await expect(openEvent(jwe, options)).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['deriveBits', { key_ops: ['deriveBits'] }],
+    ['sign', { key_ops: ['sign'] }],
+    ['a string', { key_ops: 'deriveBits' }],
+  ])('rejects an epk with key_ops %s like jose', async (_, extra) => {
+    const jwe = await sealWithEpk(curve, curveKeys, extra);
+    const joseError = await openError(() => reference.openEvent(jwe, options));
+    const nodeError = await openError(() => openEvent(jwe, options));
+
+    expect(joseError).toBeInstanceOf(EnvelopeError);
+    expect(nodeError).toBeInstanceOf(EnvelopeError);
+    expect((nodeError as EnvelopeError).code).toBe((joseError as EnvelopeError).code);
   });
 });

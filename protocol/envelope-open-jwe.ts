@@ -148,6 +148,11 @@ function importEphemeralKey(epk: unknown, curve: RecipientCurve): KeyObject {
     throw decryptionFailed(`the JWE epk contains the private key member "${privateMember}"`, HEADER_HINT);
   }
 
+  // jose 6.2 passes `key_ops` to WebCrypto as the key usages, which must be empty for an ECDH public key, so jose rejects any other value.
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.length === 0)) {
+    throw decryptionFailed(`the JWE epk has key_ops ${quote(jwk.key_ops)}, but a one-time public key has no key operations`, HEADER_HINT);
+  }
+
   const [kty, crv] = curve === 'X25519' ? ['OKP', 'X25519'] : ['EC', 'P-256'];
   if (jwk.kty !== kty || jwk.crv !== crv) {
     throw decryptionFailed(`the JWE epk has kty ${quote(jwk.kty)} and crv ${quote(jwk.crv)}, expected "${kty}" and "${crv}" for this fleet key`, HEADER_HINT);
