@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS = [
   'service.stop',
   'config.load',
   'gallery.reload',
+  'matcher.drop',
   'vision.restart',
   'outbox.overflow',
 ] as const;

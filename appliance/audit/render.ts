@@ -41,9 +41,15 @@ export function renderReport(report: AuditReport, locale: Locale): string {
   if (consent.enrolmentsWithoutConsent.length > 0) lines.push(t('report.consent.without', { subjects: list(consent.enrolmentsWithoutConsent) }));
   lines.push(t('report.consent.at-end', { count: consent.enrolledAtEnd, valid: consent.enrolledWithConsentAtEnd }));
   lines.push(t('report.withdrawals', { count: withdrawals.total, honoured: withdrawals.honoured }));
+  if (withdrawals.withoutTemplates > 0) lines.push(t('report.withdrawals.no-templates', { count: withdrawals.withoutTemplates }));
   if (withdrawals.medianDelayMs !== null && withdrawals.maxDelayMs !== null) {
     lines.push(t('report.withdrawals.delay', { median: duration(withdrawals.medianDelayMs), max: duration(withdrawals.maxDelayMs) }));
   }
+  const { matcher } = withdrawals;
+  if (matcher.medianDelayMs !== null && matcher.maxDelayMs !== null) {
+    lines.push(t('report.withdrawals.matcher', { dropped: matcher.dropped, median: duration(matcher.medianDelayMs), max: duration(matcher.maxDelayMs) }));
+  }
+  if (matcher.notRecorded.length > 0) lines.push(t('report.withdrawals.matcher-missing', { subjects: list(matcher.notRecorded) }));
   if (withdrawals.pending.length > 0) lines.push(t('report.withdrawals.pending', { subjects: list(withdrawals.pending) }));
   lines.push('');
 

@@ -2,15 +2,15 @@ import { formatMacauTime, parseMacauTime } from '../../protocol/wall-time.js';
 import { AUDIT_ACTIONS } from './entry.js';
 import { describePeriod, inPeriod, type Period } from './period.js';
 import type { VerifyResult } from './verify.js';
+import { WithdrawalTally, deletesTemplates, type WithdrawalSummary } from './withdrawals.js';
 
 /**
  * The compliance summary behind `facegate audit report`: what was logged in a period, whether the
  * chain is intact, how much of it carried a synchronised clock, whether every enrolment had
  * consent, and whether withdrawals of consent were honoured and how fast.
  *
- * Consent and enrolment entries name the subject as `object: { kind: 'subject', id }`. A
- * withdrawal counts as honoured by the first later successful `enrolment.remove` of that subject,
- * which is the moment its template key was destroyed.
+ * Consent and enrolment entries name the subject as `object: { kind: 'subject', id }`.
+ * `WithdrawalTally` in `withdrawals.ts` states which entries show a withdrawal honoured.
  */
 
 export interface ActionCount {
@@ -46,13 +46,7 @@ export interface AuditReport {
     enrolledAtEnd: number;
     enrolledWithConsentAtEnd: number;
   };
-  withdrawals: {
-    total: number;
-    honoured: number;
-    pending: string[];
-    medianDelayMs: number | null;
-    maxDelayMs: number | null;
-  };
+  withdrawals: WithdrawalSummary;
   security: { signInFailures: number; doorForced: number; doorHeldOpen: number; exitButton: number; commands: number; configChanges: number };
 }
 
@@ -63,6 +57,7 @@ interface Fields {
   outcome: string;
   clockState: string;
   subject: string | undefined;
+  detail: Record<string, unknown>;
 }
 
 function fieldsOf(entry: Record<string, unknown>): Fields | undefined {
@@ -76,6 +71,7 @@ function fieldsOf(entry: Record<string, unknown>): Fields | undefined {
     outcome: String(entry.outcome),
     clockState: String((entry.clock as { state?: unknown } | undefined)?.state),
     subject: object !== null && object?.kind === 'subject' && typeof object.id === 'string' ? object.id : undefined,
+    detail: typeof entry.detail === 'object' && entry.detail !== null ? (entry.detail as Record<string, unknown>) : {},
   };
 }
 
@@ -94,9 +90,7 @@ export function buildReport(
   let enrolments = 0;
   let enrolmentsWithConsent = 0;
   const withoutConsent: string[] = [];
-  const openWithdrawals = new Map<string, number>();
-  let withdrawals = 0;
-  const delays: number[] = [];
+  const withdrawals = new WithdrawalTally();
   const security = { signInFailures: 0, doorForced: 0, doorHeldOpen: 0, exitButton: 0, commands: 0, configChanges: 0 };
 
   for (const raw of log.entries) {
@@ -105,6 +99,7 @@ export function buildReport(
     if (period.toMs !== undefined && entry.ms >= period.toMs) continue;
     const inside = inPeriod(entry.ms, period);
     const ok = entry.outcome === 'success';
+    withdrawals.add(entry, inside);
 
     // Consent and enrolment state is replayed from the start of the log, so the period's first day includes consent given earlier.
     if (entry.subject !== undefined && ok) {
@@ -114,10 +109,7 @@ export function buildReport(
           break;
         case 'consent.withdraw':
           consented.delete(entry.subject);
-          if (inside) {
-            withdrawals += 1;
-            openWithdrawals.set(entry.subject, entry.ms);
-          }
+          if (deletesTemplates(entry)) enrolled.delete(entry.subject);
           break;
         case 'enrolment.add':
           enrolled.add(entry.subject);
@@ -127,15 +119,10 @@ export function buildReport(
             else withoutConsent.push(entry.subject);
           }
           break;
-        case 'enrolment.remove': {
-          enrolled.delete(entry.subject);
-          const withdrawnAt = openWithdrawals.get(entry.subject);
-          if (withdrawnAt !== undefined) {
-            delays.push(entry.ms - withdrawnAt);
-            openWithdrawals.delete(entry.subject);
-          }
+        case 'enrolment.remove':
+        case 'matcher.drop':
+          if (deletesTemplates(entry)) enrolled.delete(entry.subject);
           break;
-        }
       }
     }
     if (!inside) continue;
@@ -159,7 +146,6 @@ export function buildReport(
     const index = (AUDIT_ACTIONS as readonly string[]).indexOf(action);
     return index < 0 ? AUDIT_ACTIONS.length : index;
   };
-  const sortedDelays = [...delays].sort((a, b) => a - b);
   return {
     deviceId: log.deviceId,
     siteId: log.siteId,
@@ -185,13 +171,7 @@ export function buildReport(
       enrolledAtEnd: enrolled.size,
       enrolledWithConsentAtEnd: [...enrolled].filter((subject) => consented.has(subject)).length,
     },
-    withdrawals: {
-      total: withdrawals,
-      honoured: delays.length,
-      pending: [...openWithdrawals.keys()],
-      medianDelayMs: sortedDelays.length === 0 ? null : sortedDelays[Math.floor((sortedDelays.length - 1) / 2)]!,
-      maxDelayMs: sortedDelays.length === 0 ? null : sortedDelays.at(-1)!,
-    },
+    withdrawals: withdrawals.summary(),
     security,
   };
 }

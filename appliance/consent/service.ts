@@ -172,7 +172,24 @@ export class ConsentService {
       deviceKey,
     );
     store.markWithdrawn(active.id, { at: withdrawnAt, method: request.method, templatesDestroyed: templates, receipt });
-    const removed = gallery.removeSubject(request.subjectId);
+    let removed;
+    try {
+      removed = gallery.removeSubject(request.subjectId);
+    } catch (error) {
+      // The consent is withdrawn and queued, so the daemon's withdrawal watcher deletes the key at its
+      // next check and records `matcher.drop`. Until then the audit trail shows the templates remaining.
+      audit.record({
+        actor: request.actor,
+        action: 'consent.withdraw',
+        object: { kind: 'subject', id: request.subjectId },
+        outcome: 'success',
+        reason: 'templates-not-destroyed',
+        sourceAddress: request.sourceAddress,
+        detail: { consentId: active.id, method: request.method, templatesDestroyed: 0, templatesRemaining: templates },
+      });
+      this.log.error({ err: error, consent: active.id, templates }, 'consent withdrawn but deleting the templates failed');
+      throw error;
+    }
     audit.record({
       actor: request.actor,
       action: 'consent.withdraw',

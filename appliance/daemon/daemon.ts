@@ -213,6 +213,8 @@ export class Daemon {
           reload: () => recognition.reload(),
           intervalMs: config.consent.withdrawalCheckS * 1000,
           logger: log,
+          // The audit log opens in a later step, so the watcher reads it at each check.
+          audit: () => this.parts.audit?.log,
         });
         watcher.start();
         return watcher;
@@ -297,6 +299,7 @@ export class Daemon {
           rateLimit: { messagesPerSecond: config.mqtt.drainRatePerS },
           backoff: { baseMs: config.mqtt.backoffMinMs, maxMs: config.mqtt.backoffMaxMs },
           keepaliveSeconds: config.mqtt.keepaliveS,
+          sessionExpirySeconds: config.mqtt.sessionExpiryS,
         });
         mqtt.start();
         this.parts.publisher = mqtt;
