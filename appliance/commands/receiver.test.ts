@@ -478,6 +478,18 @@ describe('CommandReceiver limits and recovery', () => {
     expect(auditEntries(device).at(-1)).toMatchObject({ action: 'command.ping', outcome: 'success' });
   });
 
+  it('rejects a replay after a restart', async () => {
+    device = await createDevice();
+    const token = await sign();
+    await deliver(device, token);
+    const stateDir = device.stateDir;
+    await device.close();
+
+    device = await createDevice({ stateDir });
+    await deliver(device, token);
+    expect((await results(device)).map((result) => [result.outcome, result.reason])).toEqual([['done', 'pong'], ['rejected', 'replayed']]);
+  });
+
   it('logs no worker id', async () => {
     // The gate's logs name workers by pseudonym at most, while the audit entry keeps the worker id.
     const logs = captureLogs();
