@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { assertSigningKey } from '../../protocol/keys.js';
 import { checkpointSchema, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 import { GENESIS_HASH, auditEntry, entryHash } from './entry.js';
 import { MerkleFrontier } from './merkle.js';
@@ -46,7 +47,7 @@ export interface ChainAnchor {
 }
 
 export interface VerifyOptions {
-  /** Device public key (Ed25519); without it checkpoint signatures are not checked. */
+  /** Device public key, which must be Ed25519 or KEY_WRONG_TYPE is raised. Without it checkpoint signatures are not checked. */
   publicKey?: KeyObject;
   /** Chain state before the first entry of a partial export; the start of the chain by default. */
   anchor?: ChainAnchor;
@@ -69,6 +70,8 @@ export interface VerifyResult {
 const MAX_PROBLEMS = 100;
 
 export function verifyChain(entries: Iterable<Record<string, unknown>>, checkpoints: Iterable<Record<string, unknown>>, options: VerifyOptions = {}): VerifyResult {
+  // A wrong key must fail here even when the log has no checkpoint yet to try it on.
+  if (options.publicKey !== undefined) assertSigningKey(options.publicKey, 'public', 'audit checkpoint verification key');
   const problems: ChainProblem[] = [];
   let problemCount = 0;
   // A checkpoint mismatch only bounds where the bad entry is, so an exact finding takes precedence.

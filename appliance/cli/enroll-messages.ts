@@ -15,7 +15,7 @@ const en = {
   'enroll.subject-match': '  {file}: matches the stored templates of {subject} (similarity {score}, threshold {threshold})',
   'consent.receipt_unreadable': 'cannot read the receipt file {file} ({reason})',
   'consent.receipt_unreadable.hint': 'Check the file name. Pass the file written by "facegate consent grant --receipt-out FILE", or - to read the receipt from standard input.',
-  'audit.key_wrong_type': '{file} contains a {type} key, but checkpoints are signed with the device\'s Ed25519 signing key',
+  'audit.key_wrong_type': '{file} contains a key of type {type}, but checkpoints are signed with the device\'s Ed25519 signing key',
   'audit.key_wrong_type.hint': 'Pass the device\'s signing public key with --key: keys/device-signing-key.pub.pem in the device state folder. The fleet key is for encryption only.',
 } as const;
 

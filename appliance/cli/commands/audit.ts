@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { KeyObject } from 'node:crypto';
+import { FacegateError } from '../../common/errors.js';
 import { DEFAULT_STATE_DIR } from '../../common/paths.js';
 import { buildReport } from '../../audit/report.js';
 import { renderReport } from '../../audit/render.js';
@@ -31,8 +32,22 @@ function say(context: CliContext, key: AuditMessageKey, params?: MessageParams):
   context.stdout.write(`${auditMessages.translate(context.locale, key, params)}\n`);
 }
 
+/**
+ * Load the --key file and check that it is an Ed25519 key before any entry is read, so a wrong key
+ * is rejected even when the log has no checkpoint yet to check it against.
+ */
 function publicKey(file: string | undefined): KeyObject | undefined {
-  return file === undefined ? undefined : loadPublicKey(file);
+  if (file === undefined) return undefined;
+  const key = loadPublicKey(file);
+  if (key.asymmetricKeyType !== 'ed25519') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    const type = `${(key.asymmetricKeyType ?? 'unknown').toUpperCase()}${curve === undefined ? '' : ` ${curve}`}`;
+    throw new FacegateError('audit.key_wrong_type', `${file} contains a key of type ${type}, but checkpoints are signed with the device's Ed25519 signing key`, {
+      hint: "Pass the device's signing public key with --key: keys/device-signing-key.pub.pem in the device state folder. The fleet key is for encryption only.",
+      params: { file, type },
+    });
+  }
+  return key;
 }
 
 /** Read the whole log from an export file or the device database. */
@@ -49,8 +64,9 @@ async function readSnapshot(values: { state: string; db?: string; file?: string 
 async function verify(context: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('audit', argv, { ...SOURCE_OPTIONS, file: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
   if (positionals.length > 0) throw new UsageError('audit', `verify takes no arguments, got "${positionals.join(' ')}"`);
+  const key = publicKey(values.key);
   const snapshot = await readSnapshot(values);
-  const result = verifyChain(snapshot.entries, snapshot.checkpoints, { publicKey: publicKey(values.key), anchor: snapshot.anchor });
+  const result = verifyChain(snapshot.entries, snapshot.checkpoints, { publicKey: key, anchor: snapshot.anchor });
   if (values.json) {
     context.stdout.write(`${JSON.stringify({ source: snapshot.source, deviceId: snapshot.deviceId, ...result })}\n`);
   } else {

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { FacegateError } from '../../common/errors.js';
+import { FacegateError, errorMessage } from '../../common/errors.js';
 import { DEFAULT_STATE_DIR } from '../../common/paths.js';
 import { loadConfig } from '../../config/index.js';
 import { CONSENT_PURPOSE, type FormParties } from '../../consent/forms.js';
@@ -183,14 +183,29 @@ async function withdraw(context: CliContext, values: Values, say: (key: ConsentM
 
 async function verify(receiptArg: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
   if (values['public-key'] === undefined) throw new UsageError('consent', 'verify needs --public-key FILE, the device\'s signing public key');
-  const text = readFileSync(receiptArg === '-' ? 0 : receiptArg, 'utf8');
-  const { payload, kid } = await verifyReceipt(text, loadPublicKey(values['public-key']));
+  const publicKey = loadPublicKey(values['public-key']);
+  const { payload, kid } = await verifyReceipt(readReceipt(receiptArg), publicKey);
   say('verify.ok', { kind: payload.kind, kid });
   for (const [name, value] of Object.entries(payload)) {
     if (name === 'kind') continue;
     say('verify.field', { name, value: typeof value === 'string' ? value : JSON.stringify(value) });
   }
   return EXIT.ok;
+}
+
+/** Read a receipt file, or standard input for `-`. Raises `consent.receipt_unreadable` naming the file. */
+function readReceipt(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    const name = file === '-' ? 'standard input' : file;
+    const reason = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
+    throw new FacegateError('consent.receipt_unreadable', `cannot read the receipt file ${name} (${reason})`, {
+      hint: 'Check the file name. Pass the file written by "facegate consent grant --receipt-out FILE", or - to read the receipt from standard input.',
+      params: { file: name, reason },
+      cause: error,
+    });
+  }
 }
 
 /** Read the first line of standard input: a password or PIN is never given on the command line, where `ps` shows it. */
