@@ -301,6 +301,9 @@ const mqttSchema = z
     certFile: absolutePath.optional().describe('Device client certificate. Unset: `<stateDir>/tls/client.crt`.'),
     keyFile: absolutePath.optional().describe('Device client private key. Unset: `<stateDir>/tls/client.key`.'),
     keepaliveS: integer(5, 1_200).default(30).describe('MQTT keepalive interval, in seconds.'),
+    sessionExpiryS: integer(0, 7 * 86_400)
+      .default(86_400)
+      .describe('Seconds the broker keeps the device\'s session while it is offline, so operator commands sent meanwhile arrive when it reconnects; commands expire after at most 24 h anyway. 0 ends the session with each connection.'),
     backoffMinMs: integer(100, 60_000).default(1_000).describe('First reconnect delay after the connection drops.'),
     backoffMaxMs: integer(1_000, 3_600_000).default(60_000).describe('Longest reconnect delay.'),
     drainRatePerS: integer(1, 1_000).default(50).describe('Outbox events published per second at most while catching up.'),

@@ -200,6 +200,28 @@ describe('MqttPublisher telemetry and commands', () => {
   });
 });
 
+describe('MqttPublisher kept session', () => {
+  it('holds commands sent while stopped until a handler subscribes', async () => {
+    const first = device('gate-03', { publisher: { sessionExpirySeconds: 600 } });
+    const unsubscribe = first.publisher.subscribe(first.publisher.topics.commandFilter, () => undefined);
+    first.publisher.start();
+    await first.publisher.waitUntilConnected(5_000);
+    await broker.waitForLog(/gate-03 1 facegate\/v1\/mo-taipa-01\/gate-03\/cmd\/#/, 5_000);
+    unsubscribe();
+    await first.publisher.stop({ timeoutMs: 5_000 });
+
+    await fleet.publish(first.publisher.topics.command('ping'), 'sent-while-stopped');
+    const second = device('gate-03', { publisher: { sessionExpirySeconds: 600 } });
+    second.publisher.start();
+    await second.publisher.waitUntilConnected(5_000);
+    await sleep(300);
+    const received: string[] = [];
+    second.publisher.subscribe(second.publisher.topics.commandFilter, (topic, payload) => received.push(`${topic} ${payload.toString()}`));
+    await waitUntil(() => received.length >= 1, 5_000, 'the held command');
+    expect(received).toEqual(['facegate/v1/mo-taipa-01/gate-03/cmd/ping sent-while-stopped']);
+  });
+});
+
 describe('MqttPublisher construction', () => {
   it('takes the client id from the certificate CN', () => {
     const gate = device('gate-04');

@@ -22,8 +22,11 @@ import { matchesFilter } from './topic-filter.js';
  * `status` current.
  *
  * - Client id: the CN of the device certificate, which is also the device id in every topic.
- * - `clean: true`: in-flight state lives in our durable outbox, not in mqtt.js memory. After each
+ * - Outgoing in-flight state lives in our durable outbox, not in mqtt.js memory. After each
  *   CONNACK every undelivered row is sent again; receivers drop duplicates by event id.
+ * - With `sessionExpirySeconds` the broker keeps the session, so commands published while the
+ *   device was away arrive after the next CONNACK. A message that arrives before any handler has
+ *   subscribed to its topic is held until one does (at most MAX_UNCLAIMED).
  * - Reconnects are ours (mqtt.js `reconnectPeriod: 0`): exponential backoff with full jitter,
  *   1 s to 60 s by default. When another client takes our session (see takeover.ts) we wait the
  *   maximum interval instead of taking it back at once.
@@ -56,6 +59,11 @@ export interface MqttPublisherOptions {
   /** Outbox rows read per query; 100 by default. */
   batchSize?: number;
   keepaliveSeconds?: number;
+  /**
+   * How long the broker keeps this device's session, and the QoS 1 messages for its subscriptions,
+   * while the device is away; 0 (the default) ends the session with the connection.
+   */
+  sessionExpirySeconds?: number;
   connectTimeoutMs?: number;
   /** How often rows the broker rejected are tried again on a live connection; 60 s by default. */
   rescanIntervalMs?: number;
@@ -100,6 +108,8 @@ interface Connection {
   closed: boolean;
 }
 
+/** Messages held for a handler that has not subscribed yet; see dispatch(). */
+const MAX_UNCLAIMED = 100;
 const SESSION_RESERVE = 2; // status and subscribe packets, outside the event window
 
 export class MqttPublisher {
@@ -116,6 +126,7 @@ export class MqttPublisher {
   private readonly failures: RepeatFilter;
   private readonly rejectionsLogged = new Set<string>();
   private readonly subscriptions = new Map<string, Set<MessageHandler>>();
+  private readonly unclaimed: Array<{ topic: string; payload: Buffer; packet: IPublishPacket }> = [];
   private readonly now: () => number;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private current: Connection | undefined;
@@ -211,11 +222,16 @@ export class MqttPublisher {
       if (this.connected) this.subscribeOn(this.current!, [filter]);
     }
     handlers.add(handler);
+    // Held messages go out after the caller has finished subscribing, and only if it still is.
+    queueMicrotask(() => {
+      if (handlers.has(handler)) this.deliverUnclaimed(filter, handler);
+    });
     return () => {
       handlers.delete(handler);
       if (handlers.size > 0) return;
       this.subscriptions.delete(filter);
-      if (this.connected) this.current!.client.unsubscribe(filter);
+      // A kept session keeps the subscription, so messages published while the device is stopped wait for its next start.
+      if (this.connected && (this.options.sessionExpirySeconds ?? 0) === 0) this.current!.client.unsubscribe(filter);
     };
   }
 
@@ -305,13 +321,13 @@ export class MqttPublisher {
       rejectUnauthorized: true,
       protocolVersion: 5,
       clientId: this.clientId,
-      clean: true,
+      clean: (this.options.sessionExpirySeconds ?? 0) === 0,
       reconnectPeriod: 0,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       keepalive: this.options.keepaliveSeconds ?? 30,
       queueQoSZero: false,
       resubscribe: false,
-      properties: { sessionExpiryInterval: 0 },
+      properties: { sessionExpiryInterval: this.options.sessionExpirySeconds ?? 0 },
       will: {
         topic: this.topics.status,
         payload: Buffer.from(JSON.stringify(will)),
@@ -492,17 +508,38 @@ export class MqttPublisher {
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    let claimed = false;
     for (const [filter, handlers] of this.subscriptions) {
       if (!matchesFilter(filter, topic)) continue;
       for (const handler of handlers) {
-        try {
-          handler(topic, payload, packet);
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          this.log.error({ err: failure, topic }, 'message handler threw');
-          this.events.emit('error', { error: failure, context: 'message-handler' });
-        }
+        claimed = true;
+        this.runHandler(handler, topic, payload, packet);
       }
+    }
+    if (claimed) return;
+    // A kept session delivers queued messages right after CONNACK, possibly before the module that
+    // handles them has subscribed.
+    this.unclaimed.push({ topic, payload, packet });
+    if (this.unclaimed.length > MAX_UNCLAIMED) {
+      const dropped = this.unclaimed.shift()!;
+      this.log.warn({ topic: dropped.topic, held: MAX_UNCLAIMED }, 'message dropped: no handler subscribed to its topic');
+    }
+  }
+
+  private deliverUnclaimed(filter: string, handler: MessageHandler): void {
+    const matching = this.unclaimed.filter((message) => matchesFilter(filter, message.topic));
+    if (matching.length === 0) return;
+    this.unclaimed.splice(0, this.unclaimed.length, ...this.unclaimed.filter((message) => !matching.includes(message)));
+    for (const message of matching) this.runHandler(handler, message.topic, message.payload, message.packet);
+  }
+
+  private runHandler(handler: MessageHandler, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    try {
+      handler(topic, payload, packet);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.log.error({ err: failure, topic }, 'message handler threw');
+      this.events.emit('error', { error: failure, context: 'message-handler' });
     }
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../appliance/common/logger.js';
+import type { FacegateConfig } from '../../appliance/config/load.js';
 import { recordConsentForTests } from '../../appliance/consent/testing.js';
 import { ENROLLED, probePhoto } from '../../demo/lib/cast.js';
 import { buildGateVideo } from '../../demo/lib/video.js';
@@ -45,6 +46,7 @@ describe('remote commands end to end', () => {
   let fleetClient: FleetClient;
   let fleetConfigFile: string;
   let operatorKeyFile: string;
+  let daemonConfig: FacegateConfig;
   let operatorKey: ReturnType<typeof loadPrivateKey>;
 
   const auditEntries = () => readAuditEntries(fixture.stateDir);
@@ -101,11 +103,12 @@ describe('remote commands end to end', () => {
 
     const video = path.join(fixture.dir, 'worker.mp4');
     await buildGateVideo(video, [{ photo: null, seconds: 0.6 }, { photo: probePhoto(fixture.dataDir, WORKER), seconds: 2 }, { photo: null, seconds: 0.8 }], { workDir: path.join(fixture.dir, 'stills') });
-    run = await fixture.startDaemon(fixture.config({ type: 'file', path: video, loop: true }, {
+    daemonConfig = fixture.config({ type: 'file', path: video, loop: true }, {
         consent: { withdrawalCheckS: 10, controller: 'Test Employer Lda.', contact: 'privacy@example.test' },
         // Tracks end in the 1.4 s without a face, so each pass of the worker is decided anew.
         decision: { votesRequired: 3, trackTimeoutMs: 600, debounceMs: 60_000, maxTrackAgeMs: 15_000 },
-      }));
+      });
+    run = await fixture.startDaemon(daemonConfig);
   });
 
   afterAll(async () => {
@@ -250,5 +253,15 @@ describe('remote commands end to end', () => {
     expect(result!.output).toMatchObject({ firmware: '0.1.0' });
     const analysed = run.analysed.length;
     await until(() => (run.analysed.length > analysed ? true : undefined), 'another analysed frame');
+  });
+
+  it('runs a command sent while the daemon was stopped', async () => {
+    // The broker keeps the device's session (mqtt.sessionExpiryS), so the command waits for it.
+    await run.daemon.stop();
+    const payload = command({ name: 'ping' });
+    await fleetClient.publish(topics.command('ping'), await signCommand(payload, operatorKey));
+    run = await fixture.startDaemon(daemonConfig);
+    const [result] = await resultFor(payload.commandId);
+    expect(result).toMatchObject({ outcome: 'done', reason: 'pong' });
   });
 });
