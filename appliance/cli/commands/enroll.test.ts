@@ -21,7 +21,7 @@ function facegate(...argv: string[]): Promise<CliRun> {
   return runCli([...argv, '--state', stateDir, '--log-level', 'silent']);
 }
 
-/** Template count per subject, from `gallery list`. */
+/** Return the template count per subject, from `gallery list`. */
 async function templateCounts(): Promise<Record<string, number>> {
   const run = await facegate('gallery', 'list', '--lang', 'en');
   expect(run.code, run.stderr).toBe(EXIT.ok);
@@ -29,7 +29,7 @@ async function templateCounts(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.filter((row) => row.length > 1).map((row) => [row[0]!, Number(row[1])]));
 }
 
-/** The `enrolment.add` audit entries written for one subject, oldest first. */
+/** Return the `enrolment.add` audit entries written for one subject, oldest first. */
 function enrolmentEntries(dir: string, subject: string): Array<Record<string, unknown>> {
   const reader = DeviceAuditReader.open(dir);
   try {
@@ -46,7 +46,7 @@ beforeAll(async () => {
   configDir = makeTempDir('enroll-config');
   // An identity lets the command write its audit entries, as on a provisioned device.
   fs.writeFileSync(path.join(stateDir, 'identity.json'), JSON.stringify({ deviceId: 'gate-01', siteId: 'mo-taipa-01' }));
-  await recordConsentForTests(stateDir, ['w1001', 'w1002', 'w1003', 'w1004', 'w1005']);
+  await recordConsentForTests(stateDir, ['w1001', 'w1002', 'w1003', 'w1004', 'w1005', 'w1006']);
 
   const run = await facegate('enroll', '--subject', 'w1001', '--photo', lfwPhoto('aaron_peirsol', 0), '--photo', lfwPhoto('aaron_peirsol', 2), '--lang', 'en');
   expect(run.code, run.stderr).toBe(EXIT.ok);
@@ -184,6 +184,14 @@ describe('enroll --config', () => {
     const usual = await runCli(['enroll', '--subject', 'w1005', '--photo', liveSample, '--config', writeConfig(0.5), '--lang', 'en', '--log-level', 'silent']);
     expect(usual.code, usual.stderr).toBe(EXIT.ok);
     expect((await templateCounts()).w1005).toBe(1);
+  });
+
+  it('reads the quality thresholds', async () => {
+    // This LFW photo has sharpness about 36: it passes the built-in minimum of 10 and fails the configured default of 50.
+    const photo = lfwPhoto('aaron_peirsol', 0);
+    const run = await runCli(['enroll', '--subject', 'w1006', '--photo', photo, '--config', writeConfig(0.5), '--lang', 'en', '--log-level', 'silent']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stderr).toContain(`Error: the face in ${photo} fails the quality gate: too blurry`);
   });
 
   it('rejects a missing config file', async () => {
