@@ -42,7 +42,10 @@ export function assertSigningKey(key: KeyObject, type: 'private' | 'public', rol
     throw new FacegateError(
       'KEY_WRONG_TYPE',
       `The ${role} must be an Ed25519 ${type} key, got ${describeKey(key)}.`,
-      { hint: 'Generate an Ed25519 key pair with generateSigningKeyPair() or `openssl genpkey -algorithm ed25519`.' },
+      {
+        hint: 'Generate an Ed25519 key pair with generateSigningKeyPair() or `openssl genpkey -algorithm ed25519`.',
+        params: { role, expected: `Ed25519 ${type}`, actual: describeKey(key) },
+      },
     );
   }
 }
@@ -55,7 +58,10 @@ export function assertEncryptionKey(key: KeyObject, type: 'private' | 'public', 
     throw new FacegateError(
       'KEY_WRONG_TYPE',
       `The ${role} must be an X25519 or P-256 ${type} key, got ${describeKey(key)}.`,
-      { hint: 'Use the fleet encryption key (X25519 by default) that the fleet operator published.' },
+      {
+        hint: 'Use the fleet encryption key (X25519 by default) that the fleet operator published.',
+        params: { role, expected: `X25519 / P-256 ${type}`, actual: describeKey(key) },
+      },
     );
   }
 }
@@ -115,11 +121,11 @@ function writeKeyFile(file: string, text: string, mode: number, overwrite: boole
 export function loadPrivateKey(file: string): KeyObject {
   const stat = statKeyFile(file);
   if ((stat.mode & 0o077) !== 0) {
-    throw new FacegateError(
-      'KEY_FILE_PERMISSIONS',
-      `Private key file ${file} has mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}, readable by other users.`,
-      { hint: `Run: chmod 600 ${file}`, params: { file } },
-    );
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    throw new FacegateError('KEY_FILE_PERMISSIONS', `Private key file ${file} has mode ${mode}, readable by other users.`, {
+      hint: `Run: chmod 600 ${file}`,
+      params: { file, mode },
+    });
   }
   const text = fs.readFileSync(file, 'utf8');
   try {
@@ -147,7 +153,7 @@ function statKeyFile(file: string): fs.Stats {
   } catch (error) {
     throw new FacegateError('KEY_FILE_MISSING', `Key file ${file} cannot be read: ${errorMessage(error)}.`, {
       hint: 'Check the key path in the configuration, or provision the device keys again.',
-      params: { file },
+      params: { file, detail: (error as NodeJS.ErrnoException).code ?? errorMessage(error) },
       cause: error,
     });
   }
@@ -156,7 +162,7 @@ function statKeyFile(file: string): fs.Stats {
 function unreadableKey(file: string, kind: 'private' | 'public', error: unknown): FacegateError {
   return new FacegateError('KEY_FILE_INVALID', `Key file ${file} does not hold a valid ${kind} key: ${errorMessage(error)}.`, {
     hint: 'PEM files must be PKCS#8 (private) or SPKI (public); .jwk and .json files must hold one JWK.',
-    params: { file },
+    params: { file, kind, detail: errorMessage(error) },
     cause: error,
   });
 }

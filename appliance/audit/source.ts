@@ -58,7 +58,7 @@ export class DeviceAuditReader {
     } catch (error) {
       throw new FacegateError('audit.db_unreadable', `Cannot open the audit database ${file}: ${errorMessage(error)}.`, {
         hint: 'Pass --state with the device state folder (default /var/lib/facegate), or --db with the outbox.db file.',
-        params: { file },
+        params: { file, detail: errorMessage(error) },
         cause: error,
       });
     }
@@ -133,19 +133,23 @@ function lastHash(db: Database.Database, seq: number): string {
   return db.prepare<[number], { hash: string }>('SELECT hash FROM audit_entries WHERE seq = ? ORDER BY position LIMIT 1').get(seq)?.hash ?? GENESIS_HASH;
 }
 
-/** Read a JSON Lines export; throws FacegateError `audit.bad_export` naming the line that is wrong. */
+/** Read a JSON Lines export; throws FacegateError `audit.export_unreadable`, or `audit.bad_export` naming the line that is wrong. */
 export async function readExport(file: string): Promise<AuditSnapshot & { header: ExportHeader }> {
   let stream: fs.ReadStream;
   try {
     await fs.promises.access(file, fs.constants.R_OK);
     stream = fs.createReadStream(file, { encoding: 'utf8' });
   } catch (error) {
-    throw new FacegateError('audit.bad_export', `Cannot read the export ${file}: ${errorMessage(error)}.`, { hint: 'Check the file name.', params: { file }, cause: error });
+    throw new FacegateError('audit.export_unreadable', `Cannot read the export ${file}: ${errorMessage(error)}.`, {
+      hint: 'Check the file name.',
+      params: { file, detail: (error as NodeJS.ErrnoException).code ?? errorMessage(error) },
+      cause: error,
+    });
   }
   const bad = (line: number, why: string) =>
     new FacegateError('audit.bad_export', `${file} line ${line}: ${why}.`, {
       hint: 'Verify a file written by "facegate audit export --format jsonl"; CSV exports are for spreadsheets and cannot be verified.',
-      params: { file, line },
+      params: { file, line, detail: why },
     });
 
   let header: ExportHeader | undefined;

@@ -54,6 +54,8 @@ export function makeIssue(
     value: options.value,
     message: t(code, params),
     fix: configMessages.has(fixCode) ? t(fixCode, params) : '',
+    params,
+    fixCode,
     line: position?.line,
     column: position?.column,
   };

@@ -36,6 +36,7 @@ const en = {
   'fleet.operator_key.exists.hint': 'Choose another --out folder or --name, or move the old key aside first.',
   'fleet.operator_key.name': '"{name}" is not a valid operator name',
   'fleet.operator_key.name.hint': 'Pass --name with 1 to 64 characters from A-Z a-z 0-9 . _ @ -, such as ops-lee.',
+  'usage.duration': '{option} "{value}" must be a duration from 1s to {max}, such as {examples}',
 } as const;
 
 type Key = keyof typeof en;
@@ -71,6 +72,7 @@ const zhHant: Record<Key, string> = {
   'fleet.operator_key.exists.hint': '請以 --out 指定另一個資料夾或以 --name 指定另一個名稱，或先把舊金鑰移走。',
   'fleet.operator_key.name': '「{name}」不是有效的操作員名稱',
   'fleet.operator_key.name.hint': '請以 --name 指定 1 至 64 個 A-Z a-z 0-9 . _ @ - 字元，例如 ops-lee。',
+  'usage.duration': '{option}「{value}」必須是 1s 至 {max} 的時間長度，例如 {examples}',
 };
 
 const zhHans: Record<Key, string> = {
@@ -104,6 +106,7 @@ const zhHans: Record<Key, string> = {
   'fleet.operator_key.exists.hint': '请用 --out 指定另一个文件夹或用 --name 指定另一个名称，或先把旧密钥移走。',
   'fleet.operator_key.name': '“{name}”不是有效的操作员名称',
   'fleet.operator_key.name.hint': '请用 --name 指定 1 至 64 个 A-Z a-z 0-9 . _ @ - 字符，例如 ops-lee。',
+  'usage.duration': '{option}“{value}”必须是 1s 至 {max} 的时长，例如 {examples}',
 };
 
 const pt: Record<Key, string> = {
@@ -137,6 +140,7 @@ const pt: Record<Key, string> = {
   'fleet.operator_key.exists.hint': 'Escolha outra pasta --out ou outro --name, ou mova primeiro a chave antiga.',
   'fleet.operator_key.name': '"{name}" não é um nome de operador válido',
   'fleet.operator_key.name.hint': 'Indique --name com 1 a 64 caracteres de A-Z a-z 0-9 . _ @ -, por exemplo ops-lee.',
+  'usage.duration': '{option} "{value}" tem de ser uma duração de 1s a {max}, por exemplo {examples}',
 };
 
 export const commandMessages = defineMessages<Key>({ en, 'zh-Hant': zhHant, 'zh-Hans': zhHans, pt });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { parseCommandArgs } from '../../appliance/cli/args.js';
+import { LocalisedUsageError, parseCommandArgs } from '../../appliance/cli/args.js';
 import { EXIT, UsageError, type CliContext } from '../../appliance/cli/context.js';
 import { errorMessage } from '../../appliance/common/errors.js';
 import { MAX_COMMAND_LIFETIME_MS, commandArguments, commandName, describeIssues, operatorName } from '../../protocol/command.js';
@@ -137,9 +137,31 @@ export function parseDuration(option: string, text: string, maxMs: number): numb
   const match = /^(\d{1,6})(s|m|h)$/.exec(text.trim());
   const ms = match === null ? Number.NaN : Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
   if (!(ms >= 1000 && ms <= maxMs)) {
-    throw new UsageError('fleet', `--${option} "${text}" must be a duration from 1s to ${maxMs / 60_000}m, such as 90s, 10m or 2h`);
+    const params = { option: `--${option}`, value: text, max: formatDuration(maxMs), examples: durationExamples(maxMs) };
+    throw new LocalisedUsageError('fleet', 'usage.duration', params, `--${option} "${text}" must be a duration from 1s to ${params.max}, such as ${params.examples}`);
   }
   return ms;
+}
+
+/** Write a duration in whole minutes (`10m`, `1440m`), or in seconds below one minute. */
+function formatDuration(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.floor(ms / 1000)}s`;
+}
+
+const DURATION_EXAMPLES: ReadonlyArray<readonly [text: string, ms: number]> = [
+  ['30s', 30_000],
+  ['90s', 90_000],
+  ['5m', 300_000],
+  ['10m', 600_000],
+  ['2h', 7_200_000],
+];
+
+/** Three example durations within `maxMs`, so the hint never suggests a value the option rejects. */
+function durationExamples(maxMs: number): string {
+  return DURATION_EXAMPLES.filter(([, ms]) => ms <= maxMs)
+    .slice(-3)
+    .map(([text]) => text)
+    .join(', ');
 }
 
 /** Operator name from the private key file name: `ops-lee.private.pem` gives `ops-lee`. */

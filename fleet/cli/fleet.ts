@@ -2,6 +2,7 @@ import type { CliContext, Command } from '../../appliance/cli/context.js';
 import { EXIT, UsageError } from '../../appliance/cli/context.js';
 import { parseCommandArgs } from '../../appliance/cli/args.js';
 import { createLogger } from '../../appliance/common/logger.js';
+import type { Locale } from '../../appliance/i18n/locale.js';
 import { loadFleetConfig } from '../config.js';
 import { FleetMonitor } from '../monitor.js';
 import { runFleetCommand } from './command.js';
@@ -17,7 +18,7 @@ async function serve(context: CliContext, argv: string[]): Promise<number> {
   const logger = createLogger({ level: process.env.FACEGATE_LOG_LEVEL ?? 'info', name: 'facegate.fleet' });
   const monitor = new FleetMonitor({ config, logger });
   await monitor.start({ subscribeTimeoutMs: 60_000 });
-  context.stdout.write(`${context.locale.startsWith('zh') ? '儀表板' : 'Dashboard'}: ${monitor.dashboardUrl}\n`);
+  context.stdout.write(`${DASHBOARD_LABEL[context.locale]}${monitor.dashboardUrl}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -27,6 +28,8 @@ async function serve(context: CliContext, argv: string[]): Promise<number> {
   await monitor.stop();
   return EXIT.ok;
 }
+
+const DASHBOARD_LABEL: Record<Locale, string> = { en: 'Dashboard: ', 'zh-Hant': '儀表板：', 'zh-Hans': '仪表板：', pt: 'Painel: ' };
 
 export const fleetCommand: Command = {
   name: 'fleet',
@@ -58,14 +61,18 @@ ${COMMAND_HELP['zh-Hant']}`,
     'zh-Hans': `用法：facegate fleet serve --config 文件
 
 以双向 TLS 及 MQTT 5 共享订阅连接代理服务器，按已登记的设备密钥打开并验证每个事件及审计消息，
-存储于 SQLite 或 PostgreSQL，跟踪设备及审计链，发出警报并提供仪表板。配置键见 docs/fleet.md。
+存储于 SQLite 或 PostgreSQL，跟踪设备及审计链，发出警报并提供仪表板。多个实例使用相同
+shareGroup 及 PostgreSQL 即可分担负载。配置键见 docs/fleet.md。收到 SIGTERM 或 Ctrl-C 时，
+先存储已收到的消息再停止。
 
 ${COMMAND_HELP['zh-Hans']}`,
     pt: `Uso: facegate fleet serve --config FICHEIRO
 
 Subscreve o broker por TLS mútuo com uma subscrição partilhada MQTT 5, abre e verifica cada
 evento e mensagem de auditoria com as chaves registadas, guarda-os em SQLite ou PostgreSQL,
-acompanha os dispositivos e as cadeias de auditoria, emite alertas e serve o painel.
+acompanha os dispositivos e as cadeias de auditoria, emite alertas e serve o painel. Várias
+instâncias com o mesmo shareGroup e um armazenamento PostgreSQL repartem a carga. docs/fleet.md
+lista as chaves de configuração. Para com SIGTERM ou Ctrl-C depois de guardar o que recebeu.
 
 ${COMMAND_HELP.pt}`,
   },

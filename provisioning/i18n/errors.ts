@@ -1,8 +1,5 @@
-import { FacegateError, isFacegateError } from '../../appliance/common/errors.js';
-import { gpioMessages } from '../../appliance/gpio/messages.js';
-import type { Locale } from '../../appliance/i18n/locale.js';
-import { defineMessages, type MessageParams, type Messages } from '../../appliance/i18n/translate.js';
-import { mqttMessages } from '../../appliance/mqtt/messages.js';
+import { FacegateError } from '../../appliance/common/errors.js';
+import { defineMessages, type MessageParams } from '../../appliance/i18n/translate.js';
 
 // Errors of the provisioning commands: a message per code and a `.hint` with the fix. The English
 // text becomes the FacegateError message; the CLI prints the technician's locale.
@@ -263,13 +260,5 @@ export function provisionError(code: ProvisionErrorCode, params: MessageParams, 
   });
 }
 
-// Catalogs whose keys are FacegateError codes with a `.hint` beside each.
-const ERROR_CATALOGS: ReadonlyArray<Messages<string>> = [provisionErrors, gpioMessages, mqttMessages] as ReadonlyArray<Messages<string>>;
-
-/** Return the message and hint of an error in the technician's locale, or its English text when no catalog has its code. */
-export function localiseError(error: unknown, locale: Locale): { message: string; hint: string | undefined } {
-  if (!isFacegateError(error)) return { message: error instanceof Error ? error.message : String(error), hint: undefined };
-  const catalog = ERROR_CATALOGS.find((messages) => messages.has(error.code) && messages.has(`${error.code}.hint`));
-  if (catalog === undefined) return { message: error.message, hint: error.hint };
-  return { message: catalog.translate(locale, error.code, error.params), hint: catalog.translate(locale, `${error.code}.hint`, error.params) };
-}
+// The provisioning reports localise errors through the CLI's registry of every error catalog.
+export { localiseError } from '../../appliance/cli/localise-error.js';
