@@ -2,6 +2,7 @@ import { EXIT, UsageError, createContext } from '../../appliance/cli/context.js'
 import { reportError } from '../../appliance/cli/report-error.js';
 import { isFacegateError } from '../../appliance/common/errors.js';
 import { ConfigError } from '../../appliance/config/index.js';
+import { formatConfigError } from '../../appliance/config/config-error.js';
 import { localiseError } from '../i18n/errors.js';
 import { CertificateRejectedError } from '../pki/install.js';
 import { RosterInvalidError } from '../roster/import.js';
@@ -25,8 +26,8 @@ export function reportProvisionError(io: ProvisionIo, error: unknown): number {
   const write = (line: string): void => void io.stderr.write(`${line}\n`);
 
   if (error instanceof ConfigError) {
-    write(common('error', { message: error.message }));
-    if (error.hint !== undefined) write(common('hint', { hint: error.hint }));
+    // Each problem line carries its own fix, so the error has no separate hint line.
+    write(common('error', { message: formatConfigError(error, io.locale) }));
     return EXIT.setup;
   }
 
