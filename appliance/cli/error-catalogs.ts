@@ -13,3 +13,4 @@ export { commandMessages } from '../../fleet/cli/command-messages.js';
 export { fallbackMessages } from '../fallback/messages.js';
 export { protocolMessages } from '../../protocol/messages.js';
 export { auditErrorMessages } from '../audit/error-messages.js';
+export { enrollMessages } from './enroll-messages.js';

@@ -61,7 +61,7 @@ describe('enroll liveness', () => {
     const run = await facegate('enroll', '--subject', 'w1001', '--add', '--photo', printAttack, '--lang', 'zh-Hant');
     expect(run.code).toBe(EXIT.failed);
     expect(run.stderr).toContain(printAttack);
-    expect(run.stderr).toContain('below the threshold 0.50');
+    expect(run.stderr).toContain('的活體分數為 0.01，低於門檻 0.50');
     expect(run.stderr).toContain('--allow-not-live');
     expect(run.stdout).not.toContain('已登記');
     expect((await templateCounts()).w1001).toBe(2);

@@ -61,6 +61,14 @@ describe('consent verify receipt file', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('names a missing receipt in zh-Hant', async () => {
+    const missing = path.join(workDir, 'nosuch.jws');
+    const run = await runCli(['consent', 'verify', missing, '--public-key', deviceKeyFile, '--lang', 'zh-Hant', '--log-level', 'silent']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stderr).toContain(`錯誤：無法讀取收據檔案 ${missing}（ENOENT）`);
+    expect(run.stderr).toContain('處理方法：請檢查檔案名稱。');
+  });
+
   it('names a folder given as receipt', async () => {
     const run = await runCli(['consent', 'verify', workDir, '--public-key', deviceKeyFile, '--lang', 'en', '--log-level', 'silent']);
     expect(run.code).toBe(EXIT.failed);
@@ -78,6 +86,13 @@ describe('audit verify --key type', () => {
       expect(run.stdout).toBe('');
     });
   }
+
+  it('rejects an X25519 key in zh-Hant', async () => {
+    const run = await runCli(['audit', 'verify', '--state', uncheckpointedDir, '--key', x25519KeyFile, '--lang', 'zh-Hant', '--log-level', 'silent']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stderr).toContain(`錯誤：${x25519KeyFile} 的金鑰類型是 X25519`);
+    expect(run.stderr).toContain('keys/device-signing-key.pub.pem');
+  });
 
   it('rejects a P-256 key', async () => {
     const run = await runCli(['audit', 'verify', '--state', uncheckpointedDir, '--key', p256KeyFile, '--lang', 'en', '--log-level', 'silent']);
