@@ -217,6 +217,9 @@ describe('enrolment and withdrawal', () => {
     expect(run.stdout).toMatch(/macau-pdpa {2}given .* by cli {2}withdrawn .* \(cli\), 2 template\(s\) destroyed/);
     expect(run.stdout).toContain('form-shown:macau-pdpa-notice');
     expect(run.stdout).toContain('face-recognition-consent');
+    expect(run.stdout).toMatch(/witnessed by \S+/);
+    expect(run.stdout).toMatch(/form macau-pdpa-notice version \S+ \(zh-Hant\), SHA-256 [0-9a-f]{64}/);
+    expect(run.stdout).toMatch(/device \S+ {2}ip /);
   });
 });
 

@@ -272,8 +272,12 @@ async function show(context: CliContext, subjectId: string, values: Values, say:
           ? t('status.active')
           : t('status.withdrawn', { at: formatMacauTime(record.withdrawnAt), method: record.withdrawalMethod ?? '', templates: record.templatesDestroyed ?? 0 });
       say('show.consent', { consent: record.id, law: record.law, grantedAt: formatMacauTime(record.grantedAt), method: record.method, status });
+      if (record.witness !== null) say('show.witness', { witness: record.witness });
+      for (const form of record.forms) {
+        say('show.form', { form: form.id, version: form.version, locale: form.locale, sha256: form.sha256 });
+      }
       for (const step of record.steps) {
-        say('show.step', { at: formatMacauTime(step.at), step: step.step, ip: step.ip ?? '-', userAgent: step.userAgent, locale: step.locale });
+        say('show.step', { at: formatMacauTime(step.at), step: step.step, device: step.deviceId, ip: step.ip ?? '-', userAgent: step.userAgent, locale: step.locale });
       }
     }
     return EXIT.ok;
