@@ -1,7 +1,8 @@
 import { defineMessages } from '../i18n/translate.js';
 
 // Errors of `facegate audit verify`, `export` and `report`, keyed by FacegateError code with a
-// `.hint` beside each. The auditor-facing report text lives in messages.ts.
+// `.hint` beside each, and the command's usage errors under `usage.audit.*`. The auditor-facing
+// report text lives in messages.ts.
 export const auditErrorMessages = defineMessages({
   en: {
     'audit.bad_period': 'The period is empty: --to {to} is not after --from {from}.',
@@ -16,6 +17,10 @@ export const auditErrorMessages = defineMessages({
     'audit.export_unreadable.hint': 'Check the file name.',
     'audit.bad_export': '{file} line {line}: {detail}.',
     'audit.bad_export.hint': 'Verify a file written by "facegate audit export --format jsonl"; CSV exports are for spreadsheets and cannot be verified.',
+    'usage.audit.action': 'expected "verify", "export" or "report"',
+    'usage.audit.no-arguments': '{action} takes no arguments, got "{arguments}"',
+    'usage.audit.export-format': '--format must be jsonl or csv, got "{value}"',
+    'usage.audit.report-format': '--format must be text or json, got "{value}"',
   },
   'zh-Hant': {
     'audit.bad_period': '期間是空的：--to {to} 不在 --from {from} 之後。',
@@ -30,6 +35,10 @@ export const auditErrorMessages = defineMessages({
     'audit.export_unreadable.hint': '請檢查檔案名稱。',
     'audit.bad_export': '{file} 第 {line} 行：{detail}。',
     'audit.bad_export.hint': '請驗證由「facegate audit export --format jsonl」寫出的檔案；CSV 匯出檔供試算表使用，無法驗證。',
+    'usage.audit.action': '應為「verify」、「export」或「report」',
+    'usage.audit.no-arguments': '{action} 不接受參數，收到的是「{arguments}」',
+    'usage.audit.export-format': '--format 必須是 jsonl 或 csv，收到的是「{value}」',
+    'usage.audit.report-format': '--format 必須是 text 或 json，收到的是「{value}」',
   },
   'zh-Hans': {
     'audit.bad_period': '期间是空的：--to {to} 不在 --from {from} 之后。',
@@ -44,6 +53,10 @@ export const auditErrorMessages = defineMessages({
     'audit.export_unreadable.hint': '请检查文件名。',
     'audit.bad_export': '{file} 第 {line} 行：{detail}。',
     'audit.bad_export.hint': '请验证由“facegate audit export --format jsonl”写出的文件；CSV 导出文件供电子表格使用，无法验证。',
+    'usage.audit.action': '应为“verify”、“export”或“report”',
+    'usage.audit.no-arguments': '{action} 不接受参数，收到的是“{arguments}”',
+    'usage.audit.export-format': '--format 必须是 jsonl 或 csv，收到的是“{value}”',
+    'usage.audit.report-format': '--format 必须是 text 或 json，收到的是“{value}”',
   },
   pt: {
     'audit.bad_period': 'O período está vazio: --to {to} não é posterior a --from {from}.',
@@ -58,5 +71,9 @@ export const auditErrorMessages = defineMessages({
     'audit.export_unreadable.hint': 'Verifique o nome do ficheiro.',
     'audit.bad_export': '{file} linha {line}: {detail}.',
     'audit.bad_export.hint': 'Verifique um ficheiro escrito por "facegate audit export --format jsonl"; as exportações CSV são para folhas de cálculo e não podem ser verificadas.',
+    'usage.audit.action': 'esperado "verify", "export" ou "report"',
+    'usage.audit.no-arguments': '{action} não aceita argumentos, recebido "{arguments}"',
+    'usage.audit.export-format': '--format tem de ser jsonl ou csv, recebido "{value}"',
+    'usage.audit.report-format': '--format tem de ser text ou json, recebido "{value}"',
   },
 });

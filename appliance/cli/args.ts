@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { MessageParams } from '../i18n/translate.js';
+import type { MessageParams, Messages } from '../i18n/translate.js';
 import { UsageError } from './context.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -18,6 +18,11 @@ export class LocalisedUsageError extends UsageError {
     super(command, englishMessage);
     this.name = 'LocalisedUsageError';
   }
+}
+
+/** Build a LocalisedUsageError from a domain catalog's `key`, with the catalog's English text as its message. */
+export function catalogUsageError<K extends string>(messages: Messages<K>, command: string, key: K, params: MessageParams = {}): LocalisedUsageError {
+  return new LocalisedUsageError(command, key, params, messages.translate('en', key, params));
 }
 
 /** Return the first `--long` (else `-s`) option named in a node:util parseArgs message such as `Option '-n, --name <value>' …`. */

@@ -2,6 +2,7 @@ import { defineMessages } from '../i18n/translate.js';
 
 // Messages of the enrolment checks and of the receipt and audit key errors of `consent verify` and
 // `audit verify`. Error entries are keyed by FacegateError code, and `<code>.hint` contains the fix.
+// The usage errors of `facegate enroll` are under `usage.enroll.*`.
 const en = {
   'enroll.liveness_failed': '{file} scored {liveness} on liveness, below the threshold {threshold}: it may be a printed photo or a screen, so nothing was stored',
   'enroll.liveness_failed.hint': 'Photograph the worker in person. Only for a scanned ID photo, pass --allow-not-live. The audit log then records the override and the scores.',
@@ -17,6 +18,9 @@ const en = {
   'consent.receipt_unreadable.hint': 'Check the file name. Pass the file written by "facegate consent grant --receipt-out FILE", or - to read the receipt from standard input.',
   'audit.key_wrong_type': '{file} contains a key of type {type}, but checkpoints are signed with the device\'s Ed25519 signing key',
   'audit.key_wrong_type.hint': 'Pass the device\'s signing public key with --key: keys/device-signing-key.pub.pem in the device state folder. The fleet key is for encryption only.',
+  'usage.enroll.subject': '--subject ID is required',
+  'usage.enroll.photo': 'at least one --photo FILE is required',
+  'usage.enroll.photo-max': 'at most {max} --photo files per enrolment, got {count}',
 } as const;
 
 type Key = keyof typeof en;
@@ -36,6 +40,9 @@ const zhHant: Record<Key, string> = {
   'consent.receipt_unreadable.hint': '請檢查檔案名稱。請提供「facegate consent grant --receipt-out 檔案」寫出的檔案，或以 - 從標準輸入讀取收據。',
   'audit.key_wrong_type': '{file} 的金鑰類型是 {type}，但檢查點是以裝置的 Ed25519 簽署金鑰簽署的',
   'audit.key_wrong_type.hint': '請以 --key 指定裝置的簽署公鑰：裝置狀態目錄中的 keys/device-signing-key.pub.pem。車隊金鑰只用於加密。',
+  'usage.enroll.subject': '必須提供 --subject 編號',
+  'usage.enroll.photo': '至少需要一個 --photo 檔案',
+  'usage.enroll.photo-max': '每次登記最多 {max} 個 --photo 檔案，收到 {count} 個',
 };
 
 const zhHans: Record<Key, string> = {
@@ -53,6 +60,9 @@ const zhHans: Record<Key, string> = {
   'consent.receipt_unreadable.hint': '请检查文件名。请提供“facegate consent grant --receipt-out 文件”写出的文件，或用 - 从标准输入读取回执。',
   'audit.key_wrong_type': '{file} 的密钥类型是 {type}，但检查点是用设备的 Ed25519 签名密钥签名的',
   'audit.key_wrong_type.hint': '请用 --key 指定设备的签名公钥：设备状态目录中的 keys/device-signing-key.pub.pem。车队密钥只用于加密。',
+  'usage.enroll.subject': '必须提供 --subject 编号',
+  'usage.enroll.photo': '至少需要一个 --photo 文件',
+  'usage.enroll.photo-max': '每次登记最多 {max} 个 --photo 文件，收到 {count} 个',
 };
 
 const pt: Record<Key, string> = {
@@ -70,6 +80,9 @@ const pt: Record<Key, string> = {
   'consent.receipt_unreadable.hint': 'Verifique o nome do ficheiro. Indique o ficheiro escrito por "facegate consent grant --receipt-out FICHEIRO", ou - para ler o recibo da entrada padrão.',
   'audit.key_wrong_type': '{file} contém uma chave {type}, mas os pontos de verificação são assinados com a chave de assinatura Ed25519 do dispositivo',
   'audit.key_wrong_type.hint': 'Indique com --key a chave pública de assinatura do dispositivo: keys/device-signing-key.pub.pem na pasta de estado do dispositivo. A chave da frota serve só para cifrar.',
+  'usage.enroll.subject': '--subject ID é obrigatório',
+  'usage.enroll.photo': 'é obrigatório pelo menos um --photo FICHEIRO',
+  'usage.enroll.photo-max': 'no máximo {max} ficheiros --photo por registo, recebidos {count}',
 };
 
 export const enrollMessages = defineMessages<Key>({ en, 'zh-Hant': zhHant, 'zh-Hans': zhHans, pt });

@@ -2,9 +2,10 @@ import { FacegateError, isFacegateError } from '../../appliance/common/errors.js
 import type { Locale } from '../../appliance/i18n/locale.js';
 import { defineMessages, type MessageParams } from '../../appliance/i18n/translate.js';
 
-// Text an operator reads from `facegate fleet command` and `facegate fleet operator-key`. Error
-// entries are keyed by FacegateError code, with a `.hint` beside each. The English text becomes the
-// error's message, and the CLI prints the operator's locale.
+// Text an operator reads from `facegate fleet serve`, `command` and `operator-key`. Error entries
+// are keyed by FacegateError code, with a `.hint` beside each, and usage errors are under `usage.*`.
+// The English text becomes the error's message, and the CLI prints the operator's locale.
+// NOTE: `usage.fleet.arg-invalid` carries the English issue text of the wire-format schema in {detail}.
 const en = {
   'command.sent': 'Sent {name} ({commandId}) to {site}/{device}; it expires at {expiresAt}.',
   'command.waiting': 'Waiting up to {seconds} s for the result.',
@@ -37,6 +38,19 @@ const en = {
   'fleet.operator_key.name': '"{name}" is not a valid operator name',
   'fleet.operator_key.name.hint': 'Pass --name with 1 to 64 characters from A-Z a-z 0-9 . _ @ -, such as ops-lee.',
   'usage.duration': '{option} "{value}" must be a duration from 1s to {max}, such as {examples}',
+  'usage.fleet.action': 'expected "serve", "command" or "operator-key"',
+  'usage.fleet.serve-arguments': 'serve takes no arguments, got "{arguments}"',
+  'usage.fleet.serve-config': 'serve needs --config FILE',
+  'usage.fleet.command-arguments': 'command takes no positional arguments, got "{arguments}"',
+  'usage.fleet.command-option': 'command needs {option}',
+  'usage.fleet.command-name': '--name "{name}" is not a command name: use 1 to 32 characters from a-z 0-9 - starting with a letter',
+  'usage.fleet.id-invalid': '{option}: {detail}',
+  'usage.fleet.arg-format': '--arg "{value}" must be KEY=VALUE',
+  'usage.fleet.arg-twice': '--arg {key} is given twice',
+  'usage.fleet.arg-invalid': '--arg {detail}',
+  'usage.fleet.operator-key-action': 'operator-key expects "create"',
+  'usage.fleet.operator-key-arguments': 'operator-key create takes no positional arguments, got "{arguments}"',
+  'usage.fleet.operator-key-out': 'operator-key create needs --out DIR',
 } as const;
 
 type Key = keyof typeof en;
@@ -73,6 +87,19 @@ const zhHant: Record<Key, string> = {
   'fleet.operator_key.name': '「{name}」不是有效的操作員名稱',
   'fleet.operator_key.name.hint': '請以 --name 指定 1 至 64 個 A-Z a-z 0-9 . _ @ - 字元，例如 ops-lee。',
   'usage.duration': '{option}「{value}」必須是 1s 至 {max} 的時間長度，例如 {examples}',
+  'usage.fleet.action': '應為「serve」、「command」或「operator-key」',
+  'usage.fleet.serve-arguments': 'serve 不接受參數，收到的是「{arguments}」',
+  'usage.fleet.serve-config': 'serve 需要 --config 檔案',
+  'usage.fleet.command-arguments': 'command 不接受位置參數，收到的是「{arguments}」',
+  'usage.fleet.command-option': 'command 需要 {option}',
+  'usage.fleet.command-name': '--name「{name}」不是指令名稱：請使用 1 至 32 個 a-z 0-9 - 字元，並以字母開頭',
+  'usage.fleet.id-invalid': '{option}「{value}」無效：請使用 1 至 64 個 A-Z、a-z、0-9、「.」、「_」及「-」字元',
+  'usage.fleet.arg-format': '--arg「{value}」必須寫成 KEY=VALUE',
+  'usage.fleet.arg-twice': '--arg {key} 重複指定',
+  'usage.fleet.arg-invalid': '--arg 無效：{detail}',
+  'usage.fleet.operator-key-action': 'operator-key 只接受「create」',
+  'usage.fleet.operator-key-arguments': 'operator-key create 不接受位置參數，收到的是「{arguments}」',
+  'usage.fleet.operator-key-out': 'operator-key create 需要 --out 資料夾',
 };
 
 const zhHans: Record<Key, string> = {
@@ -107,6 +134,19 @@ const zhHans: Record<Key, string> = {
   'fleet.operator_key.name': '“{name}”不是有效的操作员名称',
   'fleet.operator_key.name.hint': '请用 --name 指定 1 至 64 个 A-Z a-z 0-9 . _ @ - 字符，例如 ops-lee。',
   'usage.duration': '{option}“{value}”必须是 1s 至 {max} 的时长，例如 {examples}',
+  'usage.fleet.action': '应为“serve”、“command”或“operator-key”',
+  'usage.fleet.serve-arguments': 'serve 不接受参数，收到的是“{arguments}”',
+  'usage.fleet.serve-config': 'serve 需要 --config 文件',
+  'usage.fleet.command-arguments': 'command 不接受位置参数，收到的是“{arguments}”',
+  'usage.fleet.command-option': 'command 需要 {option}',
+  'usage.fleet.command-name': '--name“{name}”不是命令名称：请使用 1 至 32 个 a-z 0-9 - 字符，并以字母开头',
+  'usage.fleet.id-invalid': '{option}“{value}”无效：请使用 1 至 64 个 A-Z、a-z、0-9、“.”、“_”及“-”字符',
+  'usage.fleet.arg-format': '--arg“{value}”必须写成 KEY=VALUE',
+  'usage.fleet.arg-twice': '--arg {key} 重复指定',
+  'usage.fleet.arg-invalid': '--arg 无效：{detail}',
+  'usage.fleet.operator-key-action': 'operator-key 只接受“create”',
+  'usage.fleet.operator-key-arguments': 'operator-key create 不接受位置参数，收到的是“{arguments}”',
+  'usage.fleet.operator-key-out': 'operator-key create 需要 --out 文件夹',
 };
 
 const pt: Record<Key, string> = {
@@ -141,6 +181,19 @@ const pt: Record<Key, string> = {
   'fleet.operator_key.name': '"{name}" não é um nome de operador válido',
   'fleet.operator_key.name.hint': 'Indique --name com 1 a 64 caracteres de A-Z a-z 0-9 . _ @ -, por exemplo ops-lee.',
   'usage.duration': '{option} "{value}" tem de ser uma duração de 1s a {max}, por exemplo {examples}',
+  'usage.fleet.action': 'esperado "serve", "command" ou "operator-key"',
+  'usage.fleet.serve-arguments': 'serve não aceita argumentos, recebido "{arguments}"',
+  'usage.fleet.serve-config': 'serve precisa de --config FICHEIRO',
+  'usage.fleet.command-arguments': 'command não aceita argumentos posicionais, recebido "{arguments}"',
+  'usage.fleet.command-option': 'command precisa de {option}',
+  'usage.fleet.command-name': '--name "{name}" não é um nome de comando: use 1 a 32 caracteres de a-z 0-9 -, começando por uma letra',
+  'usage.fleet.id-invalid': '{option} "{value}" não é válido: use 1 a 64 caracteres de A-Z, a-z, 0-9, ".", "_" e "-"',
+  'usage.fleet.arg-format': '--arg "{value}" tem de ter a forma CHAVE=VALOR',
+  'usage.fleet.arg-twice': '--arg {key} foi indicado duas vezes',
+  'usage.fleet.arg-invalid': '--arg inválido: {detail}',
+  'usage.fleet.operator-key-action': 'operator-key espera "create"',
+  'usage.fleet.operator-key-arguments': 'operator-key create não aceita argumentos posicionais, recebido "{arguments}"',
+  'usage.fleet.operator-key-out': 'operator-key create precisa de --out PASTA',
 };
 
 export const commandMessages = defineMessages<Key>({ en, 'zh-Hant': zhHant, 'zh-Hans': zhHans, pt });

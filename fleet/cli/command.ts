@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { LocalisedUsageError, parseCommandArgs } from '../../appliance/cli/args.js';
-import { EXIT, UsageError, type CliContext } from '../../appliance/cli/context.js';
+import { LocalisedUsageError, catalogUsageError, parseCommandArgs } from '../../appliance/cli/args.js';
+import { EXIT, type CliContext } from '../../appliance/cli/context.js';
 import { errorMessage } from '../../appliance/common/errors.js';
+import type { MessageParams } from '../../appliance/i18n/translate.js';
 import { MAX_COMMAND_LIFETIME_MS, commandArguments, commandName, describeIssues, operatorName } from '../../protocol/command.js';
 import type { CommandResult } from '../../protocol/command-result.js';
 import { assertValidId } from '../../protocol/topics.js';
@@ -10,12 +11,17 @@ import { assertSigningKey, loadPrivateKey } from '../../protocol/keys.js';
 import { loadFleetConfig } from '../config.js';
 import { assertRegisteredDevice, issueCommand, sendCommand } from '../command-sender.js';
 import { DeviceRegistry, FleetKeyring } from '../registry.js';
-import { commandError, commandMessages, localiseCommandError } from './command-messages.js';
+import { commandError, commandMessages, localiseCommandError, type CommandMessageKey } from './command-messages.js';
 
 /** `--expires` when not given. */
 const DEFAULT_LIFETIME_MS = 10 * 60_000;
 /** Maximum `--wait`. */
 const MAX_WAIT_MS = 10 * 60_000;
+
+/** Build the usage error of the `facegate fleet` catalog entry `key`. */
+export function fleetUsage(key: CommandMessageKey, params?: MessageParams): LocalisedUsageError {
+  return catalogUsageError(commandMessages, 'fleet', key, params);
+}
 
 /**
  * `facegate fleet command`: sign a command with the operator's key, publish it to one device and,
@@ -40,10 +46,10 @@ export async function runFleetCommand(context: CliContext, argv: string[]): Prom
     },
     true,
   );
-  if (positionals.length > 0) throw new UsageError('fleet', `command takes no positional arguments, got "${positionals.join(' ')}"`);
+  if (positionals.length > 0) throw fleetUsage('usage.fleet.command-arguments', { arguments: positionals.join(' ') });
   const required = (option: 'config' | 'site' | 'device' | 'name' | 'operator-key'): string => {
     const value = values[option];
-    if (value === undefined) throw new UsageError('fleet', `command needs --${option}`);
+    if (value === undefined) throw fleetUsage('usage.fleet.command-option', { option: `--${option}` });
     return value;
   };
   const configFile = required('config');
@@ -51,12 +57,12 @@ export async function runFleetCommand(context: CliContext, argv: string[]): Prom
   const deviceId = required('device');
   const name = required('name');
   const keyFile = required('operator-key');
-  if (!commandName.safeParse(name).success) throw new UsageError('fleet', `--name "${name}" is not a command name: use 1 to 32 characters from a-z 0-9 - starting with a letter`);
+  if (!commandName.safeParse(name).success) throw fleetUsage('usage.fleet.command-name', { name });
   for (const [option, value] of [['site', siteId], ['device', deviceId]] as const) {
     try {
       assertValidId(value, option === 'site' ? 'site id' : 'device id');
     } catch (error) {
-      throw new UsageError('fleet', `--${option}: ${errorMessage(error)}`);
+      throw fleetUsage('usage.fleet.id-invalid', { option: `--${option}`, value, detail: errorMessage(error) });
     }
   }
   const args = parseArguments(values.arg ?? []);
@@ -122,13 +128,13 @@ export function parseArguments(options: readonly string[]): Record<string, strin
   const args: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const option of options) {
     const split = option.indexOf('=');
-    if (split <= 0) throw new UsageError('fleet', `--arg "${option}" must be KEY=VALUE`);
+    if (split <= 0) throw fleetUsage('usage.fleet.arg-format', { value: option });
     const key = option.slice(0, split);
-    if (Object.hasOwn(args, key)) throw new UsageError('fleet', `--arg ${key} is given twice`);
+    if (Object.hasOwn(args, key)) throw fleetUsage('usage.fleet.arg-twice', { key });
     args[key] = option.slice(split + 1);
   }
   const parsed = commandArguments.safeParse(args);
-  if (!parsed.success) throw new UsageError('fleet', `--arg ${describeIssues(parsed.error).replace('(root): ', '')}`);
+  if (!parsed.success) throw fleetUsage('usage.fleet.arg-invalid', { detail: describeIssues(parsed.error).replace('(root): ', '') });
   return parsed.data;
 }
 

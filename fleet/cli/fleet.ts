@@ -1,18 +1,18 @@
 import type { CliContext, Command } from '../../appliance/cli/context.js';
-import { EXIT, UsageError } from '../../appliance/cli/context.js';
+import { EXIT } from '../../appliance/cli/context.js';
 import { parseCommandArgs } from '../../appliance/cli/args.js';
 import { createLogger } from '../../appliance/common/logger.js';
 import type { Locale } from '../../appliance/i18n/locale.js';
 import { loadFleetConfig } from '../config.js';
 import { FleetMonitor } from '../monitor.js';
-import { runFleetCommand } from './command.js';
+import { fleetUsage, runFleetCommand } from './command.js';
 import { COMMAND_HELP } from './command-help.js';
 import { runOperatorKey } from './operator-key.js';
 
 async function serve(context: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('fleet', argv, { config: { type: 'string' } }, true);
-  if (positionals.length > 0) throw new UsageError('fleet', `serve takes no arguments, got "${positionals.join(' ')}"`);
-  if (values.config === undefined) throw new UsageError('fleet', 'serve needs --config FILE');
+  if (positionals.length > 0) throw fleetUsage('usage.fleet.serve-arguments', { arguments: positionals.join(' ') });
+  if (values.config === undefined) throw fleetUsage('usage.fleet.serve-config');
   const config = loadFleetConfig(values.config);
   // The monitor is a service: it logs at info to standard error unless --log-level says otherwise.
   const logger = createLogger({ level: process.env.FACEGATE_LOG_LEVEL ?? 'info', name: 'facegate.fleet' });
@@ -81,6 +81,6 @@ ${COMMAND_HELP.pt}`,
     if (action === 'serve') return serve(context, rest);
     if (action === 'command') return runFleetCommand(context, rest);
     if (action === 'operator-key') return runOperatorKey(context, rest);
-    throw new UsageError('fleet', 'expected "serve", "command" or "operator-key"');
+    throw fleetUsage('usage.fleet.action');
   },
 };

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCommandArgs } from '../../appliance/cli/args.js';
-import { EXIT, UsageError, type CliContext } from '../../appliance/cli/context.js';
+import { EXIT, type CliContext } from '../../appliance/cli/context.js';
 import { operatorName } from '../../protocol/command.js';
 import { generateSigningKeyPair, keyId, savePrivateKey, savePublicKey } from '../../protocol/keys.js';
-import { reportCommandError } from './command.js';
+import { fleetUsage, reportCommandError } from './command.js';
 import { commandError, commandMessages } from './command-messages.js';
 
 /** Folder where a device looks for operator keys unless `keys.operatorKeysDir` sets another. */
@@ -18,10 +18,10 @@ const DEVICE_OPERATOR_DIR = '/var/lib/facegate/keys/operators';
  */
 export async function runOperatorKey(context: CliContext, argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
-  if (action !== 'create') throw new UsageError('fleet', 'operator-key expects "create"');
+  if (action !== 'create') throw fleetUsage('usage.fleet.operator-key-action');
   const { values, positionals } = parseCommandArgs('fleet', rest, { out: { type: 'string' }, name: { type: 'string' } }, true);
-  if (positionals.length > 0) throw new UsageError('fleet', `operator-key create takes no positional arguments, got "${positionals.join(' ')}"`);
-  if (values.out === undefined) throw new UsageError('fleet', 'operator-key create needs --out DIR');
+  if (positionals.length > 0) throw fleetUsage('usage.fleet.operator-key-arguments', { arguments: positionals.join(' ') });
+  if (values.out === undefined) throw fleetUsage('usage.fleet.operator-key-out');
   const name = values.name ?? os.userInfo().username;
 
   try {

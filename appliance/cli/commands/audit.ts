@@ -11,8 +11,9 @@ import { verifyChain, type VerifyResult } from '../../audit/verify.js';
 import { writeExport } from '../../audit/export.js';
 import { loadPublicKey } from '../../../protocol/keys.js';
 import type { MessageParams } from '../../i18n/translate.js';
-import { parseCommandArgs } from '../args.js';
-import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+import { auditErrorMessages } from '../../audit/error-messages.js';
+import { catalogUsageError, parseCommandArgs } from '../args.js';
+import { EXIT, type CliContext, type Command } from '../context.js';
 
 const SOURCE_OPTIONS = {
   state: { type: 'string', default: DEFAULT_STATE_DIR },
@@ -20,12 +21,15 @@ const SOURCE_OPTIONS = {
   key: { type: 'string' },
 } as const;
 
+type AuditUsageKey = Extract<keyof (typeof auditErrorMessages.catalogs)['en'], `usage.${string}`>;
+const auditUsage = (key: AuditUsageKey, params?: MessageParams) => catalogUsageError(auditErrorMessages, 'audit', key, params);
+
 async function run(context: CliContext, argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (action === 'verify') return verify(context, rest);
   if (action === 'export') return exportLog(context, rest);
   if (action === 'report') return report(context, rest);
-  throw new UsageError('audit', 'expected "verify", "export" or "report"');
+  throw auditUsage('usage.audit.action');
 }
 
 function say(context: CliContext, key: AuditMessageKey, params?: MessageParams): void {
@@ -63,7 +67,7 @@ async function readSnapshot(values: { state: string; db?: string; file?: string 
 
 async function verify(context: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('audit', argv, { ...SOURCE_OPTIONS, file: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
-  if (positionals.length > 0) throw new UsageError('audit', `verify takes no arguments, got "${positionals.join(' ')}"`);
+  if (positionals.length > 0) throw auditUsage('usage.audit.no-arguments', { action: 'verify', arguments: positionals.join(' ') });
   const key = publicKey(values.key);
   const snapshot = await readSnapshot(values);
   const result = verifyChain(snapshot.entries, snapshot.checkpoints, { publicKey: key, anchor: snapshot.anchor });
@@ -96,8 +100,8 @@ async function exportLog(context: CliContext, argv: string[]): Promise<number> {
     { ...SOURCE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', default: 'jsonl' }, out: { type: 'string' } },
     true,
   );
-  if (positionals.length > 0) throw new UsageError('audit', `export takes no arguments, got "${positionals.join(' ')}"`);
-  if (values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError('audit', `--format must be jsonl or csv, got "${values.format}"`);
+  if (positionals.length > 0) throw auditUsage('usage.audit.no-arguments', { action: 'export', arguments: positionals.join(' ') });
+  if (values.format !== 'jsonl' && values.format !== 'csv') throw auditUsage('usage.audit.export-format', { value: values.format });
   const period = parsePeriod(values.from, values.to);
   const reader = DeviceAuditReader.open(values.db ?? values.state);
   try {
@@ -131,8 +135,8 @@ async function report(context: CliContext, argv: string[]): Promise<number> {
     { ...SOURCE_OPTIONS, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', default: 'text' } },
     true,
   );
-  if (positionals.length > 0) throw new UsageError('audit', `report takes no arguments, got "${positionals.join(' ')}"`);
-  if (values.format !== 'text' && values.format !== 'json') throw new UsageError('audit', `--format must be text or json, got "${values.format}"`);
+  if (positionals.length > 0) throw auditUsage('usage.audit.no-arguments', { action: 'report', arguments: positionals.join(' ') });
+  if (values.format !== 'text' && values.format !== 'json') throw auditUsage('usage.audit.report-format', { value: values.format });
   const period = parsePeriod(values.from, values.to);
   const snapshot = await readSnapshot(values);
   const verification = verifyChain(snapshot.entries, snapshot.checkpoints, { publicKey: publicKey(values.key), anchor: snapshot.anchor });

@@ -19,7 +19,7 @@ import { statePaths } from '../../../provisioning/paths.js';
 import { consentTrack } from '../../../provisioning/roster/worker.js';
 import { RosterStore } from '../../../provisioning/roster/store.js';
 import { TechnicianAccounts } from '../../../provisioning/kiosk/technicians.js';
-import { parseCommandArgs, parseIntegerOption } from '../args.js';
+import { catalogUsageError, parseCommandArgs, parseIntegerOption } from '../args.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
 import { CONSENT_HELP } from './consent-help.js';
 
@@ -44,6 +44,8 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
+const consentUsage = (key: ConsentMessageKey, params?: MessageParams) => catalogUsageError(consentMessages, 'consent', key, params);
+
 async function run(context: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('consent', argv, OPTIONS, true);
   const [action, ...rest] = positionals;
@@ -56,7 +58,7 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
     case 'withdraw':
       return withdraw(context, values, say);
     case 'verify':
-      if (rest.length !== 1) throw new UsageError('consent', 'verify takes exactly one RECEIPT (a file, or - for standard input)');
+      if (rest.length !== 1) throw consentUsage('usage.consent.verify-receipt');
       return verify(rest[0]!, values, say);
     case 'technician':
       return technicianPassword(context, values);
@@ -65,10 +67,10 @@ async function run(context: CliContext, argv: string[]): Promise<number> {
     case 'badge':
       return addBadge(context, values);
     case 'show':
-      if (rest.length !== 1) throw new UsageError('consent', 'show takes exactly one subject ID');
+      if (rest.length !== 1) throw consentUsage('usage.consent.show-subject');
       return show(context, rest[0]!, values, say);
     default:
-      throw new UsageError('consent', 'expected "grant", "withdraw", "verify RECEIPT", "show ID", "technician", "pin" or "badge"');
+      throw consentUsage('usage.consent.action');
   }
 }
 
@@ -85,11 +87,11 @@ function deviceSettings(values: Values) {
 }
 
 async function grant(context: CliContext, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
-  if (values.subject === undefined) throw new UsageError('consent', 'grant needs --subject ID');
-  if (values.witness === undefined) throw new UsageError('consent', 'grant needs --witness NAME, the technician who saw the worker consent');
+  if (values.subject === undefined) throw consentUsage('usage.consent.grant-subject');
+  if (values.witness === undefined) throw consentUsage('usage.consent.grant-witness');
   validateSubjectId(values.subject);
   const formLocale = values['form-lang'];
-  if (formLocale !== undefined && !isLocale(formLocale)) throw new UsageError('consent', `--form-lang must be zh-Hant, zh-Hans, en or pt, got "${formLocale}"`);
+  if (formLocale !== undefined && !isLocale(formLocale)) throw consentUsage('usage.consent.form-lang', { value: formLocale });
   const settings = deviceSettings(values);
   if (settings.controller === undefined || settings.contact === undefined) {
     throw new FacegateError('consent.parties_missing', 'The consent forms need the data controller and its contact, and neither the configuration nor the command line sets both.', {
@@ -155,8 +157,8 @@ function writeReceipt(context: CliContext, values: Values, say: (key: ConsentMes
 }
 
 async function withdraw(context: CliContext, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
-  if (values.subject === undefined) throw new UsageError('consent', 'withdraw needs --subject ID');
-  if (values.witness === undefined) throw new UsageError('consent', 'withdraw needs --witness NAME, the technician acting on the worker\'s request');
+  if (values.subject === undefined) throw consentUsage('usage.consent.withdraw-subject');
+  if (values.witness === undefined) throw consentUsage('usage.consent.withdraw-witness');
   const settings = deviceSettings(values);
   const opened = openConsent({
     stateDir: settings.stateDir,
@@ -182,7 +184,7 @@ async function withdraw(context: CliContext, values: Values, say: (key: ConsentM
 }
 
 async function verify(receiptArg: string, values: Values, say: (key: ConsentMessageKey, params?: MessageParams) => void): Promise<number> {
-  if (values['public-key'] === undefined) throw new UsageError('consent', 'verify needs --public-key FILE, the device\'s signing public key');
+  if (values['public-key'] === undefined) throw consentUsage('usage.consent.verify-public-key');
   const publicKey = loadPublicKey(values['public-key']);
   const { payload, kid } = await verifyReceipt(readReceipt(receiptArg), publicKey);
   say('verify.ok', { kind: payload.kind, kid });
@@ -214,12 +216,13 @@ function readSecretLine(): string {
 }
 
 async function technicianPassword(context: CliContext, values: Values): Promise<number> {
-  if (values.user === undefined) throw new UsageError('consent', 'technician needs --user NAME; the password is read from standard input');
+  if (values.user === undefined) throw consentUsage('usage.consent.technician-user');
   const config = values.config === undefined ? undefined : loadConfig(values.config);
   const accounts = TechnicianAccounts.forStateDir(values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR);
   try {
     accounts.setPassword(values.user, readSecretLine());
   } catch (error) {
+    // NOTE: the technician name and password rules come from TechnicianAccounts as English RangeError text.
     if (error instanceof RangeError) throw new UsageError('consent', error.message);
     throw error;
   }
@@ -228,7 +231,7 @@ async function technicianPassword(context: CliContext, values: Values): Promise<
 }
 
 async function setPin(context: CliContext, values: Values): Promise<number> {
-  if (values.subject === undefined) throw new UsageError('consent', 'pin needs --subject ID; the PIN is read from standard input');
+  if (values.subject === undefined) throw consentUsage('usage.consent.pin-subject');
   const config = values.config === undefined ? undefined : loadConfig(values.config);
   const credentials = CredentialStore.open({ stateDir: values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR, logger: context.logger });
   try {
@@ -240,7 +243,7 @@ async function setPin(context: CliContext, values: Values): Promise<number> {
 }
 
 async function addBadge(context: CliContext, values: Values): Promise<number> {
-  if (values.subject === undefined || values.badge === undefined) throw new UsageError('consent', 'badge needs --subject ID and --badge ID (as the reader sends it, e.g. 12:3456 for Wiegand facility 12, card 3456)');
+  if (values.subject === undefined || values.badge === undefined) throw consentUsage('usage.consent.badge-options');
   const config = values.config === undefined ? undefined : loadConfig(values.config);
   const credentials = CredentialStore.open({ stateDir: values.state ?? config?.stateDir ?? DEFAULT_STATE_DIR, logger: context.logger });
   try {

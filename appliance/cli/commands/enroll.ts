@@ -15,8 +15,8 @@ import { DEFAULT_LIVENESS_THRESHOLD, Recognizer, featureModelVersion, type Recog
 import { decodeImage } from '../../vision/decode.js';
 import { commandLineActor, recordStandalone } from '../../audit/standalone.js';
 import type { AuditDetail } from '../../audit/entry.js';
-import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import { EXIT, UsageError, type CliContext, type Command } from '../context.js';
+import { catalogUsageError, parseCommandArgs, parseIntegerOption } from '../args.js';
+import { EXIT, type CliContext, type Command } from '../context.js';
 import { enrollMessages, type EnrollMessageKey } from '../enroll-messages.js';
 import { warnRejectedRows } from '../warn-rejected.js';
 import { ENROLL_HELP } from './enroll-help.js';
@@ -209,9 +209,9 @@ function auditDetail(photos: readonly CheckedPhoto[], settings: EnrollSettings, 
 
 async function run(context: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('enroll', argv, OPTIONS);
-  if (values.subject === undefined) throw new UsageError('enroll', '--subject ID is required');
-  if (values.photo === undefined || values.photo.length === 0) throw new UsageError('enroll', 'at least one --photo FILE is required');
-  if (values.photo.length > MAX_PHOTOS) throw new UsageError('enroll', `at most ${MAX_PHOTOS} --photo files per enrolment, got ${values.photo.length}`);
+  if (values.subject === undefined) throw catalogUsageError(enrollMessages, 'enroll', 'usage.enroll.subject');
+  if (values.photo === undefined || values.photo.length === 0) throw catalogUsageError(enrollMessages, 'enroll', 'usage.enroll.photo');
+  if (values.photo.length > MAX_PHOTOS) throw catalogUsageError(enrollMessages, 'enroll', 'usage.enroll.photo-max', { max: MAX_PHOTOS, count: values.photo.length });
   validateSubjectId(values.subject);
   const faceIndex = parseIntegerOption('enroll', 'face', values.face, 1, 50);
   const subjectId = values.subject;
