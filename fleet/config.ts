@@ -95,7 +95,7 @@ export function loadFleetConfig(configFile: string): FleetConfig {
   } catch (error) {
     throw new FacegateError('fleet.config_unreadable', `Cannot read the fleet configuration ${configFile}: ${errorMessage(error)}.`, {
       hint: 'Pass --config with the path of the fleet YAML file.',
-      params: { file: configFile },
+      params: { file: configFile, detail: errorMessage(error) },
       cause: error,
     });
   }
@@ -138,8 +138,9 @@ export function parseFleetConfig(data: unknown, configFile = path.join(process.c
 }
 
 function invalid(configFile: string, problems: string[]): FacegateError {
-  return new FacegateError('fleet.config_invalid', `The fleet configuration ${configFile} has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`, {
+  const list = problems.map((problem) => `  - ${problem}`).join('\n');
+  return new FacegateError('fleet.config_invalid', `The fleet configuration ${configFile} has ${problems.length} problem(s):\n${list}`, {
     hint: 'Fix each key listed above; docs/fleet.md describes every key and its default.',
-    params: { file: configFile, count: problems.length },
+    params: { file: configFile, count: problems.length, problems: list },
   });
 }

@@ -35,7 +35,7 @@ export class DeviceRegistry {
       } catch (error) {
         throw new FacegateError('fleet.device_key', `Device ${device.id}: ${errorMessage(error)}`, {
           hint: 'Give each device the Ed25519 public key file written when it was provisioned.',
-          params: { device: device.id, file: device.publicKey },
+          params: { device: device.id, file: device.publicKey, detail: errorMessage(error) },
           cause: error,
         });
       }
@@ -49,6 +49,7 @@ export class DeviceRegistry {
     if (other !== undefined && other.deviceId !== device.deviceId) {
       throw new FacegateError('fleet.device_key_shared', `Devices ${other.deviceId} and ${device.deviceId} have the same public key (kid ${device.kid}).`, {
         hint: 'Each device needs its own key pair; provision one of them again.',
+        params: { device: device.deviceId, other: other.deviceId, kid: device.kid },
       });
     }
     this.byKid.set(device.kid, device);

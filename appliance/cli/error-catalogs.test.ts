@@ -42,12 +42,8 @@ const NOT_YET_TRANSLATED = new Set([
   'GALLERY_SUBJECT_KEY_CORRUPT', 'GALLERY_WAL_UNAVAILABLE', 'MATCHER_OUT_OF_MEMORY', 'MATCHER_SIMD_UNAVAILABLE',
   'camera.deviceAccess', 'camera.deviceMissing', 'camera.ended', 'camera.folderEmpty', 'camera.folderMixed',
   'camera.folderUnreadable', 'camera.frameTimeout', 'camera.notADevice',
-  'commands.operator_dir_unreadable', 'commands.operator_key_duplicate', 'commands.operator_key_invalid',
-  'commands.operator_key_name', 'commands.operator_name_duplicate',
   'daemon.device_id_mismatch', 'door.invalid_pattern', 'door.invalid_timing',
-  'enrolment.busy', 'enrolment.state', 'enrolment.stopped',
-  'fleet.config_invalid', 'fleet.config_unreadable', 'fleet.device_key', 'fleet.device_key_shared',
-  'gpio.simulated_not_input', 'gpio.simulated_unknown_line', 'kiosk.parties_missing',
+  'gpio.simulated_not_input', 'gpio.simulated_unknown_line',
   'model.invalid', 'model.manifest', 'systemd.notify_socket_unsupported',
 ]);
 

@@ -58,14 +58,14 @@ export class OperatorKeyring {
     if (other !== undefined) {
       throw new FacegateError('commands.operator_key_duplicate', `Operator key files ${other.file} and ${operator.file} hold the same key (kid ${operator.kid}).`, {
         hint: 'Keep one file per operator key; remove the copy.',
-        params: { file: operator.file },
+        params: { file: operator.file, other: other.file, kid: operator.kid },
       });
     }
     const sameName = this.operators().find((installed) => installed.name === operator.name);
     if (sameName !== undefined) {
       throw new FacegateError('commands.operator_name_duplicate', `Operator key files ${sameName.file} and ${operator.file} are both named for operator ${operator.name}.`, {
         hint: 'Give each operator one key file; to rotate a key, replace the old file instead of adding a second one.',
-        params: { file: operator.file, operator: operator.name },
+        params: { file: operator.file, other: sameName.file, operator: operator.name },
       });
     }
     this.byKid.set(operator.kid, operator);
@@ -85,7 +85,7 @@ function listFolder(dir: string, required: boolean): string[] {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new FacegateError('commands.operator_dir_unreadable', `Cannot read the operator key folder ${dir}: ${errorMessage(error)}.`, {
       hint: 'Create the folder (it may be empty) or correct keys.operatorKeysDir.',
-      params: { dir },
+      params: { dir, detail: errorMessage(error) },
       cause: error,
     });
   }
@@ -100,7 +100,7 @@ function loadOperatorKey(file: string): InstalledOperator {
   if (!operatorName.safeParse(name).success) {
     throw new FacegateError('commands.operator_key_name', `Operator key file ${file} gives the operator name ${JSON.stringify(name)}, which is not valid.`, {
       hint: 'Name the file <operator>.public.pem, with 1 to 64 characters from A-Z a-z 0-9 . _ @ - as the operator name.',
-      params: { file },
+      params: { file, name },
     });
   }
   let publicKey: KeyObject;
@@ -117,7 +117,7 @@ function loadOperatorKey(file: string): InstalledOperator {
   } catch (error) {
     throw new FacegateError('commands.operator_key_invalid', `Operator key file ${file} is not usable: ${errorMessage(error)}.`, {
       hint: 'Install the Ed25519 public key that "facegate fleet operator-key create" wrote as <operator>.public.pem.',
-      params: { file },
+      params: { file, detail: errorMessage(error) },
       cause: error,
     });
   }

@@ -314,7 +314,7 @@ function stateError(id: string, enrolment: Enrolment | undefined, expected: Enro
   const state = enrolment?.state ?? 'unknown';
   return new FacegateError('enrolment.state', `Enrolment ${id} is ${state}, not ${expected}.`, {
     hint: 'Reload the page to see where the enrolment stands.',
-    params: { enrolment: id, state },
+    params: { enrolment: id, state, expected },
   });
 }
 
