@@ -473,7 +473,7 @@ export class FfmpegCameraSource implements CameraSource {
     await this.terminate(run, 'SIGTERM');
     if (run === this.run) this.run = undefined;
     this.setState('ended');
-    this.slot.close(new FacegateError('camera.ended', `camera input ${this.description} has ended`), { keepPending: true });
+    this.slot.close(new FacegateError('camera.ended', `camera input ${this.description} has ended`, { params: { input: this.description } }), { keepPending: true });
   }
 
   /** Signal every process of a run that is still alive, escalate to SIGKILL after the grace period, then clean up. */

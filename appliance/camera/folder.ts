@@ -23,7 +23,7 @@ export async function listFolderImages(folder: string): Promise<string[]> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new FacegateError('camera.folderUnreadable', `cannot read image folder ${folder}: ${code ?? String(error)}`, {
       hint: 'check camera.path and that the facegate user may read the folder',
-      params: { folder },
+      params: { folder, detail: code ?? String(error) },
     });
   }
 

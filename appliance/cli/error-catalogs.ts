@@ -14,3 +14,4 @@ export { fallbackMessages } from '../fallback/messages.js';
 export { protocolMessages } from '../../protocol/messages.js';
 export { auditErrorMessages } from '../audit/error-messages.js';
 export { enrollMessages } from './enroll-messages.js';
+export { cameraMessages } from '../camera/messages.js';
