@@ -40,9 +40,6 @@ const NOT_YET_TRANSLATED = new Set([
   'DATA_KEY_INVALID_LENGTH', 'DATA_KEY_MODE_TOO_OPEN', 'DATA_KEY_NOT_A_FILE', 'DATA_KEY_UNREADABLE',
   'GALLERY_DATA_KEY_MISMATCH', 'GALLERY_DISPLAY_NAME_INVALID', 'GALLERY_ROW_CORRUPT', 'GALLERY_SCHEMA_TOO_NEW',
   'GALLERY_SUBJECT_KEY_CORRUPT', 'GALLERY_WAL_UNAVAILABLE', 'MATCHER_OUT_OF_MEMORY', 'MATCHER_SIMD_UNAVAILABLE',
-  'daemon.device_id_mismatch', 'door.invalid_pattern', 'door.invalid_timing',
-  'gpio.simulated_not_input', 'gpio.simulated_unknown_line',
-  'model.invalid', 'model.manifest', 'systemd.notify_socket_unsupported',
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -15,3 +15,7 @@ export { protocolMessages } from '../../protocol/messages.js';
 export { auditErrorMessages } from '../audit/error-messages.js';
 export { enrollMessages } from './enroll-messages.js';
 export { cameraMessages } from '../camera/messages.js';
+export { doorMessages } from '../door/messages.js';
+export { daemonMessages } from '../daemon/messages.js';
+export { modelMessages } from '../vision/messages.js';
+export { systemdMessages } from '../systemd/messages.js';

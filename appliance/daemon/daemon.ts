@@ -184,7 +184,10 @@ export class Daemon {
         throw new FacegateError(
           'daemon.device_id_mismatch',
           `The device certificate ${config.mqtt.certFile} has CN ${identity.commonName}, but device.id is ${config.device.id}.`,
-          { hint: 'The certificate CN is the MQTT client id and the device id in every topic; make device.id match it, or install the certificate issued for this device.' },
+          {
+            hint: 'The certificate CN is the MQTT client id and the device id in every topic; make device.id match it, or install the certificate issued for this device.',
+            params: { certFile: config.mqtt.certFile, commonName: identity.commonName, deviceId: config.device.id },
+          },
         );
       }
       log.info({ deviceKid: loaded.deviceKid, fleetKid: loaded.fleetKid }, 'event keys loaded');

@@ -38,6 +38,10 @@ export const gpioMessages = defineMessages({
       'Give the line as chip and offset (for example chip: pinctrl-rp1, offset: 17), or use the chardev backend, which resolves names.',
     'gpio.simulated_fault': 'Simulated fault on GPIO line {line}: {detail}',
     'gpio.simulated_fault.hint': 'Raised on purpose by a test through SimulatedGpio.injectFault().',
+    'gpio.simulated_not_input': 'Simulated line {line} is not an open input.',
+    'gpio.simulated_not_input.hint': 'Open the line with openInput() before driving it with setInput(), press() or release().',
+    'gpio.simulated_unknown_line': 'No simulated line is labelled or named {line}.',
+    'gpio.simulated_unknown_line.hint': 'Open the line first and refer to it by its label, its name (GPIO17) or chip:offset.',
   },
   'zh-Hant': {
     'gpio.chip_missing': '找不到 GPIO 晶片：{devDir} 中沒有 gpiochip 裝置。',
@@ -70,6 +74,10 @@ export const gpioMessages = defineMessages({
       '請以晶片和偏移指定線路（例如 chip: pinctrl-rp1, offset: 17），或改用可解析名稱的 chardev 後端。',
     'gpio.simulated_fault': 'GPIO 線路 {line} 的模擬故障：{detail}',
     'gpio.simulated_fault.hint': '由測試透過 SimulatedGpio.injectFault() 刻意觸發。',
+    'gpio.simulated_not_input': '模擬線路 {line} 不是已開啟的輸入。',
+    'gpio.simulated_not_input.hint': '請先以 openInput() 開啟該線路，再用 setInput()、press() 或 release() 驅動它。',
+    'gpio.simulated_unknown_line': '沒有標籤或名稱為 {line} 的模擬線路。',
+    'gpio.simulated_unknown_line.hint': '請先開啟該線路，並以其標籤、名稱（GPIO17）或 chip:offset 指稱它。',
   },
   'zh-Hans': {
     'gpio.chip_missing': '找不到 GPIO 芯片：{devDir} 中没有 gpiochip 设备。',
@@ -102,6 +110,10 @@ export const gpioMessages = defineMessages({
       '请以芯片和偏移指定线路（例如 chip: pinctrl-rp1, offset: 17），或改用可解析名称的 chardev 后端。',
     'gpio.simulated_fault': 'GPIO 线路 {line} 的模拟故障：{detail}',
     'gpio.simulated_fault.hint': '由测试通过 SimulatedGpio.injectFault() 有意触发。',
+    'gpio.simulated_not_input': '模拟线路 {line} 不是已打开的输入。',
+    'gpio.simulated_not_input.hint': '请先用 openInput() 打开该线路，再用 setInput()、press() 或 release() 驱动它。',
+    'gpio.simulated_unknown_line': '没有标签或名称为 {line} 的模拟线路。',
+    'gpio.simulated_unknown_line.hint': '请先打开该线路，并用其标签、名称（GPIO17）或 chip:offset 指代它。',
   },
   pt: {
     'gpio.chip_missing': 'Nenhum chip GPIO encontrado: {devDir} não tem nenhum dispositivo gpiochip.',
@@ -135,6 +147,10 @@ export const gpioMessages = defineMessages({
       'Indique a linha por chip e offset (por exemplo chip: pinctrl-rp1, offset: 17) ou use o backend chardev, que resolve nomes.',
     'gpio.simulated_fault': 'Falha simulada na linha GPIO {line}: {detail}',
     'gpio.simulated_fault.hint': 'Provocada de propósito por um teste através de SimulatedGpio.injectFault().',
+    'gpio.simulated_not_input': 'A linha simulada {line} não é uma entrada aberta.',
+    'gpio.simulated_not_input.hint': 'Abra a linha com openInput() antes de a acionar com setInput(), press() ou release().',
+    'gpio.simulated_unknown_line': 'Nenhuma linha simulada tem o rótulo ou o nome {line}.',
+    'gpio.simulated_unknown_line.hint': 'Abra a linha primeiro e indique-a pelo rótulo, pelo nome (GPIO17) ou por chip:offset.',
   },
 });
 
@@ -150,7 +166,9 @@ export type GpioErrorCode =
   | 'gpio.line_lost'
   | 'gpio.sysfs_unavailable'
   | 'gpio.sysfs_name_unsupported'
-  | 'gpio.simulated_fault';
+  | 'gpio.simulated_fault'
+  | 'gpio.simulated_not_input'
+  | 'gpio.simulated_unknown_line';
 
 /** Build a FacegateError whose message and hint come from the English catalog entry of `code`. */
 export function gpioError(code: GpioErrorCode, params: MessageParams, cause?: unknown): FacegateError {

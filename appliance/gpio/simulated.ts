@@ -156,7 +156,7 @@ export class SimulatedGpio implements GpioBackend {
   setInput(ref: SimulatedLineRef, value: boolean, timestampNs: bigint = this.clock.monotonicNs()): void {
     const state = this.find(ref);
     if (!(state.owner instanceof SimulatedInputLine)) {
-      throw new FacegateError('gpio.simulated_not_input', `Simulated line ${ref} is not an open input.`);
+      throw gpioError('gpio.simulated_not_input', { line: String(ref) });
     }
     state.owner.edge(value, timestampNs);
   }
@@ -238,9 +238,7 @@ export class SimulatedGpio implements GpioBackend {
       const resolved = state.resolved;
       if (resolved.name === ref || `${resolved.chip}:${resolved.offset}` === ref) return state;
     }
-    throw new FacegateError('gpio.simulated_unknown_line', `No simulated line is labelled or named ${ref}.`, {
-      hint: 'Open the line first and refer to it by its label, its name (GPIO17) or chip:offset.',
-    });
+    throw gpioError('gpio.simulated_unknown_line', { line: String(ref) });
   }
 }
 

@@ -40,6 +40,7 @@ export async function readManifest(file = manifestPath()): Promise<ModelManifest
     if (entry === undefined || !/^[0-9a-f]{64}$/.test(entry.sha256)) {
       throw new FacegateError('model.manifest', `${file} has no valid entry for ${name}`, {
         hint: 'Restore models/manifest.json from the release.',
+        params: { file, model: name },
       });
     }
   }

@@ -32,6 +32,7 @@ export async function createSession(name: string, bytes: Uint8Array, logger: Log
   } catch (error) {
     throw new FacegateError('model.invalid', `model ${name} could not be loaded by onnxruntime: ${errorMessage(error)}`, {
       hint: 'Run make setup to fetch the models again.',
+      params: { model: name, detail: errorMessage(error) },
       cause: error,
     });
   }
