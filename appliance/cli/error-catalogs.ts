@@ -19,3 +19,4 @@ export { doorMessages } from '../door/messages.js';
 export { daemonMessages } from '../daemon/messages.js';
 export { modelMessages } from '../vision/messages.js';
 export { systemdMessages } from '../systemd/messages.js';
+export { galleryMessages } from '../gallery/messages.js';

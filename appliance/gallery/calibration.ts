@@ -120,7 +120,7 @@ export function buildImpostorTail(scores: ArrayLike<number>, options: { pointsPe
     if (!Number.isFinite(score) || score < -1 || score > 1) {
       throw new FacegateError('CALIBRATION_SCORE_INVALID', `Impostor score ${score} at index ${index} is not a cosine score in [-1, 1].`, {
         hint: 'Pass cosine similarities of L2-normalised embeddings.',
-        params: { index },
+        params: { score: String(score), index },
       });
     }
   });
@@ -251,7 +251,7 @@ export function saveCalibration(file: string, calibration: CalibrationFile): voi
 function calibrationInvalid(origin: string, detail: string): FacegateError {
   return new FacegateError('CALIBRATION_INVALID', `Calibration file ${origin} is invalid: ${detail}.`, {
     hint: 'Regenerate it with the accuracy benchmark; do not edit it by hand.',
-    params: { path: origin },
+    params: { path: origin, detail },
   });
 }
 
