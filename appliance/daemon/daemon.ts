@@ -426,6 +426,7 @@ export class Daemon {
           latencies,
           logger: log.child({ module: 'frame-loop' }),
           onDecision: enrolmentHold.guard((decision, frame) => gate.handle(decision, frame)),
+          paused: () => enrolmentHold.held,
           onAnalysed: (info) => this.events.emit('analysed', info),
           onInputEnded: () => this.events.emit('input-ended', {}),
           maxFaces: this.options.maxFaces ?? 1,

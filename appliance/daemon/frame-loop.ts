@@ -30,6 +30,11 @@ export interface FrameLoopOptions {
   maxFaces?: number;
   /** Maximum wait for a frame before expired tracks are closed anyway. */
   idleTickMs?: number;
+  /**
+   * While this returns true, frames are taken but not analysed, so a kiosk capture has the vision
+   * worker to itself; open tracks expire as they would without frames.
+   */
+  paused?: () => boolean;
 }
 
 /**
@@ -91,6 +96,10 @@ export class FrameLoop {
         if (code === 'camera.aborted' || code === 'camera.stopped') return;
         logger.error({ err: error }, 'waiting for a camera frame failed');
         await sleep(idleTickMs);
+        continue;
+      }
+      if (this.options.paused?.() === true) {
+        this.options.decider.expire(nowMs());
         continue;
       }
       await this.process(frame);
