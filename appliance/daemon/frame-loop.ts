@@ -32,7 +32,7 @@ export interface FrameLoopOptions {
   idleTickMs?: number;
   /**
    * While this returns true, frames are taken but not analysed, so a kiosk capture has the vision
-   * worker to itself; open tracks expire as they would without frames.
+   * worker to itself. Open tracks expire as they would without frames.
    */
   paused?: () => boolean;
 }
