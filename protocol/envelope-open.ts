@@ -1,11 +1,9 @@
 import type { z } from 'zod';
-import { errorMessage } from '../appliance/common/errors.js';
-import { EnvelopeDecryptionError, EnvelopeFormatError, EnvelopeMismatchError, EnvelopeSchemaError, UnknownSignerError } from './envelope-errors.js';
-import { ENVELOPE_TYPES, JWS_ALGORITHM, checkEventOrigin, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
+import { EnvelopeDecryptionError, EnvelopeFormatError, UnknownSignerError } from './envelope-errors.js';
+import { ENVELOPE_TYPES, JWS_ALGORITHM, checkEventOrigin, parseSignedPayload, type EnvelopeKey, type OpenEventOptions, type OpenOptions, type Opened, type RecipientKeySource } from './envelope.js';
 import { decryptCompactJwe, decryptionFailed, quote } from './envelope-open-jwe.js';
 import { decodeProtectedHeader, parseCompactJws, verifyCompactJws } from './envelope-open-jws.js';
 import { MAX_EVENT_BYTES, attendanceEvent, type AttendanceEvent } from './event.js';
-import { parseTopic } from './topics.js';
 
 /**
  * Opening of sealed envelopes on `node:crypto` directly, for the fleet's receive path. It takes
@@ -66,19 +64,7 @@ export async function openJson<S extends z.ZodType>(schema: S, jwe: string, opti
   if (signer === undefined) throw new UnknownSignerError(kid);
   const payloadBytes = verifyCompactJws(parsedJws, signer.publicKey, kid);
 
-  if (payloadBytes.byteLength > maxBytes) {
-    throw new EnvelopeFormatError(`The ${options.typ} payload is ${payloadBytes.byteLength} bytes, over the ${maxBytes}-byte limit.`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(strictUtf8.decode(payloadBytes));
-  } catch (error) {
-    throw new EnvelopeSchemaError(`${options.typ} payload`, [`(root): not valid UTF-8 JSON (${errorMessage(error)})`], { cause: error });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw EnvelopeSchemaError.fromZod(`${options.typ} payload`, parsed.error);
-
-  return { payload: parsed.data, signerKid: kid, signer };
+  return { payload: parseSignedPayload(schema, payloadBytes, options.typ, maxBytes), signerKid: kid, signer };
 }
 
 /**

@@ -170,19 +170,23 @@ export async function openJson<S extends z.ZodType>(schema: S, jwe: string, opti
     });
   }
 
+  return { payload: parseSignedPayload(schema, payloadBytes, options.typ, maxBytes), signerKid: kid, signer };
+}
+
+/** Check the size of a verified payload, then parse it as UTF-8 JSON and validate it against `schema`. */
+export function parseSignedPayload<S extends z.ZodType>(schema: S, payloadBytes: Uint8Array, typ: string, maxBytes: number): z.output<S> {
   if (payloadBytes.byteLength > maxBytes) {
-    throw new EnvelopeFormatError(`The ${options.typ} payload is ${payloadBytes.byteLength} bytes, over the ${maxBytes}-byte limit.`);
+    throw new EnvelopeFormatError(`The ${typ} payload is ${payloadBytes.byteLength} bytes, over the ${maxBytes}-byte limit.`);
   }
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(payloadBytes));
   } catch (error) {
-    throw new EnvelopeSchemaError(`${options.typ} payload`, [`(root): not valid UTF-8 JSON (${errorMessage(error)})`], { cause: error });
+    throw new EnvelopeSchemaError(`${typ} payload`, [`(root): not valid UTF-8 JSON (${errorMessage(error)})`], { cause: error });
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw EnvelopeSchemaError.fromZod(`${options.typ} payload`, parsed.error);
-
-  return { payload: parsed.data, signerKid: kid, signer };
+  if (!parsed.success) throw EnvelopeSchemaError.fromZod(`${typ} payload`, parsed.error);
+  return parsed.data;
 }
 
 export interface SealEventOptions {
