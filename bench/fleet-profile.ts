@@ -32,7 +32,7 @@ export interface ProfileShare {
 const CATEGORIES: Array<[string, (name: string, url: string) => boolean]> = [
   ['garbage collection', (name) => name === '(garbage collector)'],
   ['open: Ed25519 verify', (name, url) => url.endsWith('envelope-open-jws.ts') && name === 'verifyCompactJws'],
-  ['open: ECDH, KDF, AES unwrap and GCM', (name, url) => url.endsWith('envelope-open-jwe.ts') || url.endsWith('envelope-open-crypto.ts')],
+  ['open: ECDH, KDF, AES unwrap and GCM', (_, url) => url.endsWith('envelope-open-jwe.ts') || url.endsWith('envelope-open-crypto.ts')],
   ['open: jose and WebCrypto', (_, url) => url.includes('/node_modules/jose/') || url.startsWith('node:internal/crypto/webcrypto')],
   ['schema validation (zod)', (_, url) => url.includes('/node_modules/zod/')],
   ['open: other steps', (_, url) => /\/protocol\/envelope[^/]*\.ts$/.test(url)],
