@@ -3,12 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { generateSigningKeyPair, loadPrivateKey, savePrivateKey, savePublicKey } from '../../protocol/keys.js';
+import { loadPrivateKey } from '../../protocol/keys.js';
 import { formatMacauTime } from '../../protocol/wall-time.js';
-import { writeIdentity } from '../../provisioning/identity/identity.js';
 import { statePaths } from '../../provisioning/paths.js';
-import { RosterStore } from '../../provisioning/roster/store.js';
 import { runCli, type CliRun } from '../../test/helpers/cli.js';
+import { provisionTestDevice } from '../../test/helpers/device-state.js';
 import { makeTempDir } from '../../test/helpers/faces.js';
 import { silentLogger } from '../common/logger.js';
 import { ConsentService } from '../consent/service.js';
@@ -87,18 +86,10 @@ function auditDetails(action: string): Array<{ subject: string; reason: string |
 
 beforeAll(async () => {
   stateDir = makeTempDir('audit-report');
-  const paths = statePaths(stateDir);
-  fs.mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
-  const { privateKey, publicKey } = generateSigningKeyPair();
-  savePrivateKey(paths.signingKey, privateKey);
-  savePublicKey(paths.signingPublicKey, publicKey);
-  writeIdentity(paths, { v: 1, deviceId: 'gate-01', siteId: 'site-taipa', createdAt: new Date().toISOString(), signingKeyId: 'unused', tlsKeyFingerprint: 'unused' });
-  const roster = RosterStore.open({ stateDir, logger });
-  roster.importWorkers(
+  provisionTestDevice(
+    stateDir,
     ['1001', '1002', '1003', '1004'].map((workerId) => ({ workerId, displayName: `Worker ${workerId}`, domicile: 'macau' as const })),
-    { source: 'roster.csv', now: new Date() },
   );
-  roster.close();
   await recordConsentForTests(stateDir, ['1001', '1002', '1003', '1004']);
 
   // The parts of a running daemon that take part in a withdrawal.
@@ -109,7 +100,7 @@ beforeAll(async () => {
     store: ConsentStore.open({ stateDir, logger }),
     gallery,
     audit,
-    deviceKey: loadPrivateKey(paths.signingKey),
+    deviceKey: loadPrivateKey(statePaths(stateDir).signingKey),
     deviceId: 'gate-01',
     siteId: 'site-taipa',
     parties: { controller: 'Obras Exemplo Lda.', contact: 'dpo@example.test', retentionDays: 30 },

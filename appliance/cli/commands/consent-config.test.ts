@@ -1,14 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { generateSigningKeyPair, savePrivateKey, savePublicKey } from '../../../protocol/keys.js';
-import { writeIdentity } from '../../../provisioning/identity/identity.js';
-import { statePaths } from '../../../provisioning/paths.js';
-import { RosterStore } from '../../../provisioning/roster/store.js';
 import { runCli, type CliRun } from '../../../test/helpers/cli.js';
+import { provisionTestDevice } from '../../../test/helpers/device-state.js';
 import { lfwPhoto, makeTempDir } from '../../../test/helpers/faces.js';
+import { silentLogger } from '../../common/logger.js';
 import { Gallery } from '../../gallery/store.js';
 import { EXIT } from '../context.js';
 
@@ -24,15 +21,7 @@ function facegate(...argv: string[]): Promise<CliRun> {
 
 beforeAll(() => {
   stateDir = makeTempDir('consent-config-state');
-  const paths = statePaths(stateDir);
-  fs.mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
-  const { privateKey, publicKey } = generateSigningKeyPair();
-  savePrivateKey(paths.signingKey, privateKey);
-  savePublicKey(paths.signingPublicKey, publicKey);
-  writeIdentity(paths, { v: 1, deviceId: 'gate-01', siteId: 'site-taipa', createdAt: new Date().toISOString(), signingKeyId: 'unused', tlsKeyFingerprint: 'unused' });
-  const roster = RosterStore.open({ stateDir, logger: pino({ level: 'silent' }) });
-  roster.importWorkers([{ workerId: 'w100', displayName: 'Chan Tai Man', domicile: 'macau' }], { source: 'roster.csv', now: new Date() });
-  roster.close();
+  provisionTestDevice(stateDir, [{ workerId: 'w100', displayName: 'Chan Tai Man', domicile: 'macau' }]);
 
   configFile = path.join(stateDir, 'facegate.yaml');
   fs.writeFileSync(
@@ -65,7 +54,7 @@ describe('consent and enroll with --config', () => {
   it('enrols in the configured folder', async () => {
     const run = await facegate('enroll', '--subject', 'w100', '--photo', lfwPhoto('aaron_peirsol', 0), '--photo', lfwPhoto('aaron_peirsol', 2));
     expect(run.code, run.stderr).toBe(EXIT.ok);
-    const gallery = Gallery.open({ stateDir, logger: pino({ level: 'silent' }) });
+    const gallery = Gallery.open({ stateDir, logger: silentLogger() });
     try {
       expect(gallery.hasSubject('w100')).toBe(true);
     } finally {
