@@ -251,7 +251,7 @@ function parseBase64Json(part: string): Record<string, unknown> | undefined {
 /** List a schema error's issues as `path: message`, at most five, for an error message. */
 export function describeIssues(error: z.ZodError): string {
   const issues = error.issues.map((issue) => {
-    // A bad record key is reported as "Invalid key in record"; the nested issue says what is wrong with it.
+    // A bad record key is reported as "Invalid key in record"; the nested issue describes what is wrong with it.
     const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
     return `${issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.')}: ${nested ?? issue.message}`;
   });

@@ -12,10 +12,13 @@ import { parseMacauTime } from '../../protocol/wall-time.js';
  *   `keyDeleted: true` (the daemon's withdrawal watcher finishing the deletion).
  *
  * The running gate has stopped matching the subject by the first later of these entries:
- * `matcher.drop` of the subject, a successful `command.withdraw-consent` naming it (its handler
- * rebuilds the matcher before the entry is written), or `service.start` after the templates were
- * destroyed (the daemon builds its matcher from the gallery at start). Each is written after the
- * drop, so the delay it gives is an upper bound.
+ * - `matcher.drop` of the subject;
+ * - a successful `command.withdraw-consent` naming it, because its handler rebuilds the matcher
+ *   before the entry is written;
+ * - `service.start` after the templates were destroyed, because the daemon builds its matcher from
+ *   the gallery at start.
+ *
+ * Each is written after the drop, so the delay it gives is an upper bound.
  */
 
 export interface WithdrawalSummary {

@@ -119,7 +119,7 @@ export const RECEIPT_QR_PREFIX = 'FGR1:';
 const MAX_QR_RECEIPT_BYTES = 16_384;
 
 /**
- * The receipt as printed in its QR code: `FGR1:` and the base45 text (RFC 9285) of the
+ * Encode the receipt as printed in its QR code: `FGR1:` and the base45 text (RFC 9285) of the
  * raw-deflated bytes `header length (2 bytes), header, payload length (2 bytes), payload,
  * signature`. It carries the same signed bytes as the JWS, which receiptFromQr rebuilds exactly,
  * and uses only QR alphanumeric characters, so the code needs version 18 where the JWS text would

@@ -46,7 +46,7 @@ interface Flow {
   locale: Locale;
   steps: ConsentStep[];
   createdAt: number;
-  /** Session of the worker's phone after a hand-off; from then on only that session answers. */
+  /** Session of the worker's phone after a hand-off. From then on only that session can submit the flow's steps. */
   phoneSessionId: string | null;
   /** The hand-off token until the phone uses it, so the technician's page can show it again. */
   pendingToken: string | undefined;
@@ -56,7 +56,7 @@ interface Flow {
 /**
  * The worker's consent flow: each form in full, the separate unticked choice for facial recognition,
  * confirmation with the worker id, then the signed receipt. The technician starts it and either hands
- * over the screen or shows a QR code with a one-time link, so the worker answers on their own phone
+ * over the screen or shows a QR code with a one-time link, so the worker fills in the steps on their own phone
  * while the technician's page follows the progress. Every step is recorded with time, IP address,
  * user agent, device and language of the screen that answered it.
  */
@@ -94,7 +94,7 @@ export class ConsentFlows {
     return { location: `/flow/${flow.id}/form/0?lang=${track.formLocale}` };
   }
 
-  /** A form, the choice or the confirmation, for the session allowed to answer. */
+  /** A form, the choice or the confirmation, for the session allowed to submit it. */
   async step(info: RequestInfo, flowId: string, step: number | 'choice' | 'confirm'): Promise<void> {
     const flow = this.flows.get(flowId);
     if (flow === undefined || !this.mayAnswer(flow, info)) return sendPage(info, 404, translate(info.locale, 'error.flow'), '', { workerFacing: true });

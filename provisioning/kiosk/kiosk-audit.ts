@@ -16,7 +16,7 @@ export class KioskAudit {
 
   /**
    * Record one sign-in attempt. `attempt` states whether the name belongs to an account and
-   * whether it was locked before this attempt, so a lockout that starts now is told apart from one
+   * whether it was locked before this attempt, so a lockout that starts now is distinguished from one
    * already running.
    */
   signIn(user: string, result: SignInResult, attempt: { knownUser: boolean; lockedBefore: boolean }, sourceAddress: string | null): void {

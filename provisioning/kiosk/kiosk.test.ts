@@ -330,7 +330,7 @@ describe('kiosk phone hand-off', () => {
     expect(opened.body).not.toContain('/phone/');
     expect((await status()).state).toBe('in-progress');
 
-    // The link works once, and the technician's screen can no longer answer for the worker.
+    // The link works once, and the technician's screen can no longer submit steps for the worker.
     expect((await new Client('someone-else').get(new URL(link).pathname)).status).toBe(410);
     expect((await technician.get(`${flow}/form/0?lang=en`)).status).toBe(404);
 

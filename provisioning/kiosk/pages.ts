@@ -15,7 +15,7 @@ export interface PageContext {
   csrf: string;
   /** The signed-in technician, who gets a sign-out button at the end of the page; null for others. */
   technician?: string | null;
-  /** A page the worker answers on the technician's screen, where no sign-out button is shown. */
+  /** A page the worker fills in on the technician's screen, without a sign-out button. */
   workerFacing?: boolean;
   /** Reload the page every 2 s in a browser without JavaScript, where the status cannot be polled. */
   refreshWithoutScript?: boolean;

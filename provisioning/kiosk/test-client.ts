@@ -63,7 +63,7 @@ export class KioskClient {
   async signIn(user: string, password: string, locale = 'en'): Promise<KioskReply> {
     await this.get(`/?lang=${locale}`);
     const reply = await this.post('/sign-in', { user, password, lang: locale });
-    if (reply.status !== 303) throw new Error(`sign-in as ${user} answered ${reply.status}, expected 303`);
+    if (reply.status !== 303) throw new Error(`sign-in as ${user} returned ${reply.status}, expected 303`);
     return this.get(reply.location!);
   }
 }

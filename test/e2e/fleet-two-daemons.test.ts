@@ -120,7 +120,8 @@ beforeAll(async () => {
   const enrolLogs = captureLogs('warn');
   const gates = { dir: path.join(root, 'gates'), dataDir, logger: enrolLogs.logger };
 
-  // Gate A has Al enrolled and sees a stranger. Gate B has Annette enrolled and sees Ai, who is enrolled only at gate A.
+  // Gate A has Al enrolled and its video shows a stranger. Gate B has Annette enrolled and its video
+  // shows Ai, who is enrolled only at gate A.
   const [brokerStarted, postgresStarted, videoA, videoB, emptyVideo, enrolled] = await Promise.all([
     startBroker({ dir: path.join(root, 'broker'), devices: [{ id: 'gate-a', site: SITE_A }, { id: 'gate-b', site: SITE_B }], fleetUsers: ['fleet'] }),
     pgUnavailable === undefined ? startPostgres() : Promise.resolve(undefined),

@@ -183,7 +183,7 @@ function checkIdentity(context: CliContext, recognizer: Recognizer, subjectId: s
   return subjectScore;
 }
 
-/** The facts an enrolment's audit entry records: liveness scores (and whether they were overridden) and match scores. */
+/** Build the detail of an enrolment's audit entry: liveness scores, whether they were overridden, and match scores. */
 function auditDetail(photos: readonly CheckedPhoto[], settings: EnrollSettings, threshold: number | undefined, values: Values): AuditDetail {
   const liveness = photos.map((photo) => photo.liveness);
   const subjectScores = photos.flatMap((photo) => (photo.subjectScore === undefined ? [] : [photo.subjectScore]));

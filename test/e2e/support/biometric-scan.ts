@@ -8,9 +8,9 @@ import type { PlaintextScanner } from '../../helpers/plaintext.js';
  *
  * - arrays holding more than `maxNumbers` numbers, nested arrays included (an embedding, or
  *   landmarks as a list of points);
- * - strings that decode from base64, base64url or hex to bytes holding an image signature (JPEG,
- *   PNG, WebP, GIF, PPM) anywhere, a run of float32 or float64 values with the unit L2 norm of a
- *   face embedding, or a known embedding;
+ * - strings that decode from base64, base64url or hex to bytes that contain an image signature
+ *   (JPEG, PNG, WebP, GIF, PPM) anywhere, or a run of float32 or float64 values with the unit L2
+ *   norm of a face embedding, or a known embedding;
  * - `data:image/` URLs;
  * - keys whose words name biometric data (embedding, template, landmarks, image, crop, face and
  *   the like) unless their value is a whole number, which counts templates or faces and carries none;
